@@ -1,0 +1,1 @@
+//! Benchmarks for the POS SDK; run them with `cargo bench`.

@@ -1,0 +1,321 @@
+//! Value encodings Business Central uses on the wire: encoded enum member names, the empty date
+//! `0001-01-01`, the empty GUID and weak ETags.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The `@odata.etag` of an entity, sent back verbatim in `If-Match`.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ETag(String);
+
+impl ETag {
+    /// Wraps an ETag value as received (for example `W/"JzE4OzE7MDA7Jw=="`).
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The `*` ETag: matches any version (overwrites concurrent changes).
+    pub fn any() -> Self {
+        Self("*".to_owned())
+    }
+    /// The ETag text, as sent in `If-Match`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ETag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ETag({})", self.0)
+    }
+}
+
+impl fmt::Display for ETag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Decodes an XML-encoded `$metadata` member name (`In_x0020_Review`) into its caption (`In Review`).
+pub fn decode_member_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(pos) = rest.find("_x") {
+        out.push_str(&rest[..pos]);
+        let tail = &rest[pos..];
+        // `_xHHHH_` is 7 bytes, all ASCII when valid.
+        let decoded = tail
+            .get(2..6)
+            .filter(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .filter(|_| tail.as_bytes().get(6) == Some(&b'_'))
+            .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+            .and_then(char::from_u32);
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &tail[7..];
+            }
+            None => {
+                out.push_str("_x");
+                rest = &tail[2..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Declares a Business Central enum with its encoded member names and an `Other` variant.
+macro_rules! bc_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+            /// A member this crate does not know yet (kept verbatim).
+            Other(String),
+        }
+
+        impl $name {
+            /// The encoded member name sent on the wire (as in `$metadata`).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $wire,)+
+                    Self::Other(s) => s.as_str(),
+                }
+            }
+            /// Parses an encoded member name; unknown names become `Other`.
+            pub fn from_wire(s: &str) -> Self {
+                match s {
+                    $($wire => Self::$variant,)+
+                    other => Self::Other(other.to_owned()),
+                }
+            }
+            /// The human caption (`Non-Inventory` for `Non_x002D_Inventory`).
+            pub fn caption(&self) -> String {
+                $crate::values::decode_member_name(self.as_str())
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+                Ok(Self::from_wire(&s))
+            }
+        }
+
+        impl From<$name> for $crate::query::Literal {
+            fn from(v: $name) -> Self {
+                $crate::query::Literal::String(v.as_str().to_owned())
+            }
+        }
+    };
+}
+pub(crate) use bc_enum;
+
+/// Declares a GUID identifier newtype.
+macro_rules! bc_id {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub ::uuid::Uuid);
+
+        impl $name {
+            /// Wraps a GUID.
+            pub const fn new(id: ::uuid::Uuid) -> Self {
+                Self(id)
+            }
+            /// The GUID.
+            pub const fn uuid(&self) -> ::uuid::Uuid {
+                self.0
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::fmt::Display::fmt(&self.0.hyphenated(), f)
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = ::uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                ::uuid::Uuid::parse_str(s).map(Self)
+            }
+        }
+
+        impl From<::uuid::Uuid> for $name {
+            fn from(id: ::uuid::Uuid) -> Self {
+                Self(id)
+            }
+        }
+
+        impl From<$name> for $crate::query::Literal {
+            fn from(v: $name) -> Self {
+                $crate::query::Literal::Guid(v.0)
+            }
+        }
+
+        impl $crate::entity::EntityKey for $name {
+            fn key_segment(&self) -> String {
+                self.0.hyphenated().to_string()
+            }
+        }
+    };
+}
+pub(crate) use bc_id;
+
+/// `Option<NaiveDate>` where `0001-01-01` (and `null`) mean "no date".
+pub mod opt_date {
+    use super::*;
+    use chrono::NaiveDate;
+
+    /// Decodes a date; `0001-01-01`, empty and `null` become `None`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+        let s: Option<std::borrow::Cow<'de, str>> = Option::deserialize(d)?;
+        match s.as_deref() {
+            None | Some("") | Some("0001-01-01") => Ok(None),
+            Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map(Some)
+                .map_err(serde::de::Error::custom),
+        }
+    }
+
+    /// Encodes a date; `None` becomes `0001-01-01` (clears the date).
+    pub fn serialize<S: Serializer>(v: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(d) => s.collect_str(&d.format("%Y-%m-%d")),
+            None => s.serialize_str("0001-01-01"),
+        }
+    }
+}
+
+/// `Option<DateTime<Utc>>` where `0001-01-01T00:00:00Z` (and `null`) mean "not set".
+pub mod opt_datetime {
+    use super::*;
+    use chrono::{DateTime, Datelike, SecondsFormat, Utc};
+
+    /// Decodes a date-time; year 1, empty and `null` become `None`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+        let s: Option<std::borrow::Cow<'de, str>> = Option::deserialize(d)?;
+        match s.as_deref() {
+            None | Some("") => Ok(None),
+            Some(s) => {
+                let dt = DateTime::parse_from_rfc3339(s)
+                    .map_err(serde::de::Error::custom)?
+                    .with_timezone(&Utc);
+                Ok(if dt.year() <= 1 { None } else { Some(dt) })
+            }
+        }
+    }
+
+    /// Encodes a date-time in UTC with milliseconds, as Business Central sends them.
+    pub fn serialize<S: Serializer>(v: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(d) => s.serialize_str(&d.to_rfc3339_opts(SecondsFormat::Millis, true)),
+            None => s.serialize_str("0001-01-01T00:00:00Z"),
+        }
+    }
+}
+
+/// `Option<Id>` where the empty GUID (and `null`) mean "none".
+pub mod opt_guid {
+    use super::*;
+
+    /// Decodes a GUID; the all-zero GUID, empty and `null` become `None`.
+    pub fn deserialize<'de, D: Deserializer<'de>, T: From<uuid::Uuid>>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        let s: Option<std::borrow::Cow<'de, str>> = Option::deserialize(d)?;
+        match s.as_deref() {
+            None | Some("") => Ok(None),
+            Some(s) => {
+                let id = uuid::Uuid::parse_str(s).map_err(serde::de::Error::custom)?;
+                Ok(if id.is_nil() { None } else { Some(T::from(id)) })
+            }
+        }
+    }
+
+    /// Encodes a GUID; `None` becomes the empty GUID.
+    pub fn serialize<S: Serializer, T: Serialize>(v: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(id) => id.serialize(s),
+            None => s.serialize_str("00000000-0000-0000-0000-000000000000"),
+        }
+    }
+}
+
+/// A `Decimal` that accepts JSON numbers (exactly, without floats) and strings; `null` is zero.
+pub mod decimal {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    /// Decodes an exact decimal.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+        let v: Option<DecimalValue> = Option::deserialize(d)?;
+        Ok(v.map(|v| v.0).unwrap_or_default())
+    }
+
+    /// Encodes a decimal as an exact JSON number.
+    pub fn serialize<S: Serializer>(v: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+        rust_decimal::serde::arbitrary_precision::serialize(v, s)
+    }
+
+    #[derive(Deserialize)]
+    struct DecimalValue(#[serde(with = "rust_decimal::serde::arbitrary_precision")] Decimal);
+}
+
+/// An `Option<Decimal>` sent as an exact JSON number.
+pub mod opt_decimal {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    /// Decodes an optional exact decimal.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+        rust_decimal::serde::arbitrary_precision_option::deserialize(d)
+    }
+
+    /// Encodes an optional decimal as an exact JSON number.
+    pub fn serialize<S: Serializer>(v: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+        rust_decimal::serde::arbitrary_precision_option::serialize(v, s)
+    }
+}
+
+/// `null` decodes as the type's default (Business Central sends `null` for some empty values).
+pub fn null_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(
+    d: D,
+) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_member_names() {
+        assert_eq!(decode_member_name("Non_x002D_Inventory"), "Non-Inventory");
+        assert_eq!(decode_member_name("_x0020_"), " ");
+        assert_eq!(decode_member_name("Positive_x0020_Adjmt_x002E_"), "Positive Adjmt.");
+        assert_eq!(decode_member_name("Bad_x00"), "Bad_x00");
+        assert_eq!(decode_member_name("x_xZZZZ_y"), "x_xZZZZ_y");
+        assert_eq!(decode_member_name("Ünïcode_x0020_ok"), "Ünïcode ok");
+    }
+}

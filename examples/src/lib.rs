@@ -1,0 +1,1 @@
+//! Example integrations live under `examples/`; run one with `cargo run --example NAME`.

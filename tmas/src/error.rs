@@ -1,0 +1,160 @@
+//! Error types.
+
+use std::fmt;
+
+use crate::location::SourceLocation;
+use crate::model::LocationId;
+
+/// Why a TMAS location id is not acceptable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LocationIdError {
+    /// The id is empty.
+    #[error("the TMAS location id is empty")]
+    Empty,
+    /// The id is longer than TMAS accepts.
+    #[error("the TMAS location id `{id}` is longer than {max} characters")]
+    TooLong {
+        /// The offending id.
+        id: String,
+        /// The maximum length.
+        max: usize,
+    },
+    /// The id has a character other than ASCII letters, digits, `-` and `_`.
+    #[error("the TMAS location id `{id}` contains the illegal character {character:?}")]
+    IllegalCharacter {
+        /// The offending id.
+        id: String,
+        /// The first illegal character.
+        character: char,
+    },
+    /// The id strategy needs a number and the source id is not one.
+    #[error("`{id}` is not a number, so it cannot be zero-padded")]
+    NotNumeric {
+        /// The source id.
+        id: String,
+    },
+    /// The source id is longer than the zero-padded width.
+    #[error("`{id}` is longer than the zero-padded width {width}")]
+    WiderThanPadding {
+        /// The source id.
+        id: String,
+        /// The configured width.
+        width: usize,
+    },
+    /// The source id is shorter than the number of trailing characters to keep.
+    #[error("`{id}` is shorter than the {n} trailing characters the strategy keeps")]
+    TooShort {
+        /// The source id.
+        id: String,
+        /// The number of trailing characters asked for.
+        n: usize,
+    },
+    /// An explicit table has no entry for the source id.
+    #[error("`{id}` has no entry in the location table")]
+    NotInTable {
+        /// The source id.
+        id: String,
+    },
+}
+
+/// One problem found while mapping source locations to TMAS ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocationProblem {
+    /// A source location maps to no valid TMAS id.
+    Invalid {
+        /// The source location.
+        source: SourceLocation,
+        /// Why.
+        error: LocationIdError,
+    },
+    /// Several source locations map to the same TMAS id.
+    Collision {
+        /// The shared TMAS id.
+        id: LocationId,
+        /// Every source location that maps to it.
+        sources: Vec<SourceLocation>,
+    },
+}
+
+impl fmt::Display for LocationProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LocationProblem::Invalid { source, error } => write!(f, "{source}: {error}"),
+            LocationProblem::Collision { id, sources } => {
+                write!(f, "TMAS location id `{id}` is shared by ")?;
+                for (i, s) in sources.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" and ")?;
+                    }
+                    write!(f, "{s}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Every problem found while mapping source locations, reported together before anything is written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct LocationMapError {
+    /// The problems, in source order (collisions after invalid ids).
+    pub problems: Vec<LocationProblem>,
+}
+
+impl fmt::Display for LocationMapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} location id problem(s): ", self.problems.len())?;
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a file could not be written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WriteError {
+    /// The output failed.
+    #[error("writing the file failed: {0}")]
+    Io(#[from] std::io::Error),
+    /// The file specification is inconsistent.
+    #[error("invalid file specification: {0}")]
+    InvalidSpec(String),
+    /// A value cannot be written in the file format.
+    #[error("invalid {field} `{value}`: {reason}")]
+    InvalidValue {
+        /// Which field.
+        field: &'static str,
+        /// The value.
+        value: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// A row names a location that is not in the file's location set.
+    #[error("row for location `{0}`, which is not in the file's location set")]
+    UnknownLocation(LocationId),
+    /// A row lies outside the file's date range or off its interval grid.
+    #[error("row for `{location}` at {date} {start} is outside the file's range or interval grid")]
+    OutsideRange {
+        /// The row's location.
+        location: LocationId,
+        /// The row's date.
+        date: chrono::NaiveDate,
+        /// The row's interval start.
+        start: String,
+    },
+    /// Summary rows must come sorted by location, date and interval, each key once.
+    #[error("summary rows out of order or repeated at `{location}` {date} {start}")]
+    OutOfOrder {
+        /// The row's location.
+        location: LocationId,
+        /// The row's date.
+        date: chrono::NaiveDate,
+        /// The row's interval start.
+        start: String,
+    },
+}
