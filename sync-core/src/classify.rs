@@ -151,7 +151,9 @@ impl fmt::Debug for Classifier {
 
 impl Classifier {
     /// A classifier with a custom rule.
-    pub fn with_rule(rule: impl Fn(&CustomerParts) -> CustomerKind + Send + Sync + 'static) -> Self {
+    pub fn with_rule(
+        rule: impl Fn(&CustomerParts) -> CustomerKind + Send + Sync + 'static,
+    ) -> Self {
         Self {
             rule: Arc::new(rule),
         }
@@ -164,7 +166,10 @@ impl Classifier {
 
     /// Classifies: the company case yields the company and its contact person.
     pub fn classify(&self, parts: &CustomerParts) -> Customer {
-        match (self.kind(parts), parts.company_name.as_deref().map(str::trim)) {
+        match (
+            self.kind(parts),
+            parts.company_name.as_deref().map(str::trim),
+        ) {
             (CustomerKind::Company, Some(name)) if !name.is_empty() => Customer::Company {
                 company_name: name.to_owned(),
                 contact: parts.person.clone(),
@@ -198,7 +203,7 @@ pub fn default_rule(parts: &CustomerParts) -> CustomerKind {
         fold(&format!("{} {}", p.last, p.first)),
         fold(&format!("{}, {}", p.last, p.first)),
     ];
-    if forms.iter().any(|f| *f == company) {
+    if forms.contains(&company) {
         CustomerKind::Person
     } else {
         CustomerKind::Company
@@ -243,7 +248,10 @@ mod tests {
         assert_eq!(always_person.classify(&parts).kind(), CustomerKind::Person);
         let always_company = Classifier::with_rule(|_| CustomerKind::Company);
         let no_company = CustomerParts::new(None, "Jo", "Lee");
-        assert_eq!(always_company.classify(&no_company).display_name(), "Jo Lee");
+        assert_eq!(
+            always_company.classify(&no_company).display_name(),
+            "Jo Lee"
+        );
         assert_eq!(format!("{parts:?}"), "CustomerParts([redacted])");
     }
 }

@@ -48,6 +48,15 @@ impl FieldValue {
         }
     }
 
+    /// Like [`FieldValue::same_as`], but text compares without case (for targets that upper-case
+    /// code fields, as Business Central does).
+    pub fn same_ignoring_case(&self, other: &FieldValue) -> bool {
+        match (self.normalised(), other.normalised()) {
+            (FieldValue::Text(a), FieldValue::Text(b)) => a.to_lowercase() == b.to_lowercase(),
+            _ => self.same_as(other),
+        }
+    }
+
     /// The normalised form: trimmed text, empty text as [`FieldValue::Null`], decimals without trailing zeros.
     pub fn normalised(&self) -> FieldValue {
         match self {
@@ -203,18 +212,21 @@ impl Fields {
 
     /// The fields of `self` whose value differs from `current` (a missing field counts as null),
     /// skipping the names in `except`.
-    pub fn diff<'a>(
+    pub fn diff(&self, current: &Fields, except: impl Fn(&str) -> bool) -> Fields {
+        self.diff_with(current, |name, a, b| !except(name) && !a.same_as(b))
+    }
+
+    /// The fields of `self` for which `differs(name, new, current)` holds (a missing current
+    /// field counts as null).
+    pub fn diff_with(
         &self,
         current: &Fields,
-        except: impl Fn(&str) -> bool + 'a,
+        differs: impl Fn(&str, &FieldValue, &FieldValue) -> bool,
     ) -> Fields {
         let mut out = Fields::new();
         for (k, v) in &self.0 {
-            if except(k) {
-                continue;
-            }
             let cur = current.get(k).unwrap_or(&FieldValue::Null);
-            if !v.same_as(cur) {
+            if differs(k, v, cur) {
                 out.0.insert(k.clone(), v.clone());
             }
         }
@@ -266,6 +278,9 @@ mod tests {
         assert!(!FieldValue::from(dec!(2)).same_as(&t("2.01")));
         assert!(!FieldValue::from(dec!(0)).same_as(&FieldValue::Null));
         assert!(!FieldValue::Bool(false).same_as(&FieldValue::Null));
+        assert!(t(" ab-1").same_ignoring_case(&t("AB-1")));
+        assert!(!t("ab-1").same_ignoring_case(&t("AB-2")));
+        assert!(FieldValue::from(dec!(1.0)).same_ignoring_case(&t("1")));
     }
 
     #[test]
@@ -285,7 +300,9 @@ mod tests {
 
     #[test]
     fn json_keeps_decimal_precision() {
-        let f = Fields::new().with("p", dec!(0.10)).with("n", FieldValue::Null);
+        let f = Fields::new()
+            .with("p", dec!(0.10))
+            .with("n", FieldValue::Null);
         assert_eq!(f.to_json(), serde_json::json!({"n": null, "p": "0.10"}));
     }
 }

@@ -130,10 +130,14 @@ impl Email {
             return Err(KeyError::Invalid("has no @".into()));
         };
         if local.is_empty() || local.contains('@') {
-            return Err(KeyError::Invalid("local part is empty or has a second @".into()));
+            return Err(KeyError::Invalid(
+                "local part is empty or has a second @".into(),
+            ));
         }
         if local.len() > 64 {
-            return Err(KeyError::Invalid("local part longer than 64 characters".into()));
+            return Err(KeyError::Invalid(
+                "local part longer than 64 characters".into(),
+            ));
         }
         let labels: Vec<&str> = domain.split('.').collect();
         if labels.len() < 2
@@ -351,7 +355,15 @@ mod tests {
         assert_eq!(Email::parse(""), Err(KeyError::Empty));
         assert_eq!(Email::parse("  \t"), Err(KeyError::Empty));
         for bad in [
-            "a", "a@", "@b.com", "a@b", "a b@c.com", "a@b..com", "a@-b.com", "a@@b.com", "a@b_c.com",
+            "a",
+            "a@",
+            "@b.com",
+            "a@b",
+            "a b@c.com",
+            "a@b..com",
+            "a@-b.com",
+            "a@@b.com",
+            "a@b_c.com",
         ] {
             assert!(
                 matches!(Email::parse(bad), Err(KeyError::Invalid(_))),

@@ -85,13 +85,40 @@ fn norm_name(name: &str) -> String {
 impl Default for Redaction {
     fn default() -> Self {
         let exact = [
-            "name", "fullname", "customername", "contactname", "displayname", "surname", "initials",
-            "vat", "iban", "dob",
+            "name",
+            "fullname",
+            "customername",
+            "contactname",
+            "displayname",
+            "surname",
+            "initials",
+            "vat",
+            "iban",
+            "dob",
         ];
         let containing = [
-            "email", "phone", "mobile", "fax", "address", "street", "housenumber", "postcode",
-            "postalcode", "zip", "city", "firstname", "lastname", "familyname", "givenname",
-            "middlename", "birth", "contact", "personname", "taxnumber", "vatnumber", "bankaccount",
+            "email",
+            "phone",
+            "mobile",
+            "fax",
+            "address",
+            "street",
+            "housenumber",
+            "postcode",
+            "postalcode",
+            "zip",
+            "city",
+            "firstname",
+            "lastname",
+            "familyname",
+            "givenname",
+            "middlename",
+            "birth",
+            "contact",
+            "personname",
+            "taxnumber",
+            "vatnumber",
+            "bankaccount",
         ];
         Self {
             include_personal: false,
@@ -152,7 +179,9 @@ impl Redaction {
                     })
                     .collect(),
             ),
-            Value::Array(items) => Value::Array(items.iter().map(|v| self.redact_json(v)).collect()),
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|v| self.redact_json(v)).collect())
+            }
             Value::String(s) => Value::String(self.redact_text(s)),
             other => other.clone(),
         }
@@ -226,7 +255,11 @@ impl Redaction {
 
 fn redact_leaves(v: &Value) -> Value {
     match v {
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), redact_leaves(v))).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), redact_leaves(v)))
+                .collect(),
+        ),
         Value::Array(a) => Value::Array(a.iter().map(redact_leaves).collect()),
         Value::Null => Value::Null,
         _ => Value::String(REDACTED.to_owned()),
@@ -322,16 +355,33 @@ mod tests {
     fn redacts_by_default() {
         let email = Email::parse("Ann@X.nl").unwrap();
         let r = Redaction::default();
-        let e = r.entry("r1", "customers", "t", Utc::now(), &outcome(Some(KeyText::of(&email))));
+        let e = r.entry(
+            "r1",
+            "customers",
+            "t",
+            Utc::now(),
+            &outcome(Some(KeyText::of(&email))),
+        );
         assert_eq!(e.key, None);
-        assert_eq!(e.key_digest.as_deref(), Some(key_digest(&Email::parse("ann@x.nl").unwrap()).as_str()));
+        assert_eq!(
+            e.key_digest.as_deref(),
+            Some(key_digest(&Email::parse("ann@x.nl").unwrap()).as_str())
+        );
         assert_eq!(e.message.as_deref(), Some("duplicate e-mail <[redacted]>"));
         assert_eq!(
             e.source,
-            Some(json!({"firstName": "[redacted]", "address": {"street": "[redacted]", "country": "[redacted]"}, "points": 3}))
+            Some(
+                json!({"firstName": "[redacted]", "address": {"street": "[redacted]", "country": "[redacted]"}, "points": 3})
+            )
         );
-        assert_eq!(e.sent, Some(json!({"displayName": "[redacted]", "blocked": false})));
-        assert_eq!(e.answer, Some(json!({"error": {"message": "x for [redacted]."}})));
+        assert_eq!(
+            e.sent,
+            Some(json!({"displayName": "[redacted]", "blocked": false}))
+        );
+        assert_eq!(
+            e.answer,
+            Some(json!({"error": {"message": "x for [redacted]."}}))
+        );
         assert!(ActivityQuery::key(&email).matches(&e));
         assert!(ActivityQuery::run("r1").failures().matches(&e));
         assert!(!ActivityQuery::run("r2").matches(&e));
@@ -341,11 +391,19 @@ mod tests {
     fn opt_in_and_field_overrides() {
         let email = Email::parse("ann@x.nl").unwrap();
         let r = Redaction::default().include_personal(true);
-        let e = r.entry("r1", "f", "t", Utc::now(), &outcome(Some(KeyText::of(&email))));
+        let e = r.entry(
+            "r1",
+            "f",
+            "t",
+            Utc::now(),
+            &outcome(Some(KeyText::of(&email))),
+        );
         assert_eq!(e.key.as_deref(), Some("ann@x.nl"));
         assert_eq!(e.source.unwrap()["firstName"], "Ann");
 
-        let products = Redaction::default().keep_field("name").redact_field("secret_code");
+        let products = Redaction::default()
+            .keep_field("name")
+            .redact_field("secret_code");
         assert!(!products.is_personal_field("name"));
         assert!(products.is_personal_field("Secret-Code"));
         assert!(products.is_personal_field("physical_postcode"));
@@ -359,6 +417,9 @@ mod tests {
     fn text_without_addresses_is_untouched() {
         let r = Redaction::default();
         assert_eq!(r.redact_text("price @ 5 for x@y"), "price @ 5 for x@y");
-        assert_eq!(r.redact_text("to: a.b@c.com, d@e.org"), "to: [redacted], [redacted]");
+        assert_eq!(
+            r.redact_text("to: a.b@c.com, d@e.org"),
+            "to: [redacted], [redacted]"
+        );
     }
 }

@@ -107,7 +107,9 @@ impl FieldMapping {
 
     /// The source for one target field.
     pub fn source_of(&self, target: &str) -> Option<&FieldSource> {
-        self.overrides.get(target).or_else(|| self.defaults.get(target))
+        self.overrides
+            .get(target)
+            .or_else(|| self.defaults.get(target))
     }
 
     /// Maps source fields to target fields.
@@ -154,6 +156,9 @@ mod tests {
 
         m.reset_all();
         assert!(m.overrides().is_empty());
-        assert_eq!(m.apply(&src).get("unitPrice"), Some(&FieldValue::from(dec!(9.95))));
+        assert_eq!(
+            m.apply(&src).get("unitPrice"),
+            Some(&FieldValue::from(dec!(9.95)))
+        );
     }
 }

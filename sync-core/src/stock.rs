@@ -164,7 +164,11 @@ impl StockPolicy {
 
     /// Quantities per location for an item, or `None` when stock is not managed
     /// (then no quantity should be written).
-    pub fn quantities(&self, levels: &[StockLevel], source_managed: bool) -> Option<Vec<Available>> {
+    pub fn quantities(
+        &self,
+        levels: &[StockLevel],
+        source_managed: bool,
+    ) -> Option<Vec<Available>> {
         if !self.is_managed(source_managed) {
             return None;
         }
@@ -198,7 +202,12 @@ mod tests {
         assert_eq!(StockPolicy::on_hand().available(&l), dec!(10));
         let short = StockLevel::new(dec!(2), dec!(5));
         assert_eq!(StockPolicy::default().available(&short), dec!(0));
-        assert_eq!(StockPolicy::default().allow_negative(true).available(&short), dec!(-3));
+        assert_eq!(
+            StockPolicy::default()
+                .allow_negative(true)
+                .available(&short),
+            dec!(-3)
+        );
         let custom = StockPolicy::custom(|l| l.on_hand - l.reserved * dec!(2));
         assert_eq!(custom.available(&l), dec!(4));
         assert_eq!(custom.available(&short), dec!(0));
@@ -206,16 +215,30 @@ mod tests {
 
     #[test]
     fn managed_and_locations() {
-        let levels = [StockLevel::at("A", dec!(4), dec!(1)), StockLevel::at("B", dec!(1), dec!(3))];
+        let levels = [
+            StockLevel::at("A", dec!(4), dec!(1)),
+            StockLevel::at("B", dec!(1), dec!(3)),
+        ];
         let p = StockPolicy::default();
         assert_eq!(p.quantities(&levels, false), None);
         let q = p.quantities(&levels, true).unwrap();
-        assert_eq!(q[0], Available { location: Some("A".into()), quantity: dec!(3) });
+        assert_eq!(
+            q[0],
+            Available {
+                location: Some("A".into()),
+                quantity: dec!(3)
+            }
+        );
         assert_eq!(q[1].quantity, dec!(0));
         assert_eq!(p.total(&levels), dec!(3));
         let always = StockPolicy::default().managed(Managed::Always);
         assert!(always.quantities(&levels, false).is_some());
-        assert!(StockPolicy::default().managed(Managed::Never).quantities(&levels, true).is_none());
+        assert!(
+            StockPolicy::default()
+                .managed(Managed::Never)
+                .quantities(&levels, true)
+                .is_none()
+        );
     }
 
     proptest! {

@@ -312,7 +312,9 @@ impl<R: Keyed> Plan<R> {
                     Action::Update { target_id, changes } => {
                         (Some(target_id.clone()), changes.clone(), None)
                     }
-                    Action::Unchanged { target_id } => (Some(target_id.clone()), Fields::new(), None),
+                    Action::Unchanged { target_id } => {
+                        (Some(target_id.clone()), Fields::new(), None)
+                    }
                     Action::Skip { target_id, reason } => {
                         (target_id.clone(), Fields::new(), Some(reason.clone()))
                     }
@@ -336,6 +338,7 @@ impl<R: Keyed> Plan<R> {
 pub struct Planner {
     mapping: Option<FieldMapping>,
     create_only: BTreeSet<String>,
+    ignore_case: BTreeSet<String>,
     on_existing: OnExisting,
     on_missing: OnMissing,
     on_duplicate: OnDuplicate,
@@ -354,6 +357,12 @@ impl Planner {
     /// Target fields sent on create but never on update (so enrichment in the target is kept).
     pub fn create_only<S: Into<String>>(mut self, fields: impl IntoIterator<Item = S>) -> Self {
         self.create_only.extend(fields.into_iter().map(Into::into));
+        self
+    }
+    /// Target fields whose text the target stores in another case (code fields): compared
+    /// without case, so they do not show up as changes forever.
+    pub fn ignore_case<S: Into<String>>(mut self, fields: impl IntoIterator<Item = S>) -> Self {
+        self.ignore_case.extend(fields.into_iter().map(Into::into));
         self
     }
     /// What to do with existing records.
@@ -436,7 +445,12 @@ impl Planner {
             .map(|(pos, (record, key))| {
                 let source_id = record.source_id();
                 let (key, action) = match key {
-                    Err(e) => (None, Action::Error { reason: e.to_string() }),
+                    Err(e) => (
+                        None,
+                        Action::Error {
+                            reason: e.to_string(),
+                        },
+                    ),
                     Ok(k) => {
                         let action = match verdicts.remove(&pos) {
                             Some(a) => a,
@@ -472,7 +486,15 @@ impl Planner {
                 reason: "already exists in the target".into(),
             },
             (Some(e), _, OnExisting::Update) => {
-                let changes = fields.diff(&e.fields, |n| self.create_only.contains(n));
+                let changes = fields.diff_with(&e.fields, |name, new, current| {
+                    if self.create_only.contains(name) {
+                        false
+                    } else if self.ignore_case.contains(name) {
+                        !new.same_ignoring_case(current)
+                    } else {
+                        !new.same_as(current)
+                    }
+                });
                 if changes.is_empty() {
                     Action::Unchanged {
                         target_id: e.id.clone(),
@@ -659,6 +681,57 @@ pub struct RecordOutcome {
     pub answer: Option<serde_json::Value>,
 }
 
+impl RecordOutcome {
+    /// An outcome for a record a flow wrote without the planner (for example a file delivery);
+    /// fill in the rest with the `with_*` methods.
+    pub fn new(source_id: impl Into<String>, outcome: Outcome) -> Self {
+        Self {
+            source_id: source_id.into(),
+            key: None,
+            outcome,
+            target_id: None,
+            reason: None,
+            source: serde_json::Value::Null,
+            sent: None,
+            answer: None,
+        }
+    }
+    /// A failed record with its reason.
+    pub fn failed(source_id: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::new(source_id, Outcome::Failed).with_reason(reason)
+    }
+    /// Sets the key.
+    pub fn with_key<K: Key>(mut self, key: &K) -> Self {
+        self.key = Some(KeyText::of(key));
+        self
+    }
+    /// Sets the reason.
+    pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+    /// Sets the target id.
+    pub fn with_target_id(mut self, id: impl Into<String>) -> Self {
+        self.target_id = Some(id.into());
+        self
+    }
+    /// Sets what came from the source.
+    pub fn with_source(mut self, source: serde_json::Value) -> Self {
+        self.source = source;
+        self
+    }
+    /// Sets what was sent.
+    pub fn with_sent(mut self, sent: serde_json::Value) -> Self {
+        self.sent = Some(sent);
+        self
+    }
+    /// Sets the target's answer.
+    pub fn with_answer(mut self, answer: serde_json::Value) -> Self {
+        self.answer = Some(answer);
+        self
+    }
+}
+
 /// Applies a plan's writes through the target in batches; one outcome per plan entry, in plan order.
 pub async fn apply<R, T>(plan: Plan<R>, target: &T) -> Vec<RecordOutcome>
 where
@@ -746,10 +819,9 @@ where
                 WriteOp::Create { .. } => None,
             };
             let result = match &results {
-                Ok(r) => r
-                    .get(i)
-                    .cloned()
-                    .unwrap_or_else(|| WriteResult::failed("the target gave no result for this write")),
+                Ok(r) => r.get(i).cloned().unwrap_or_else(|| {
+                    WriteResult::failed("the target gave no result for this write")
+                }),
                 Err(e) => WriteResult::failed(format!("batch failed: {e}")),
             };
             if let Some(Some(o)) = outcomes.get_mut(pos) {
@@ -985,28 +1057,72 @@ mod tests {
         let mut index = TargetIndex::new();
         index.insert(
             sku("A"),
-            Existing::new("t-a", Fields::new().with("name", "Mug").with("price", "10.00").with("descr", "rich")),
+            Existing::new(
+                "t-a",
+                Fields::new()
+                    .with("name", "Mug")
+                    .with("price", "10.00")
+                    .with("descr", "rich"),
+            ),
         );
-        index.insert(sku("B"), Existing::new("t-b", Fields::new().with("name", "Cup")));
+        index.insert(
+            sku("B"),
+            Existing::new("t-b", Fields::new().with("name", "Cup")),
+        );
         let rec = vec![
-            p("1", "A", Fields::new().with("name", " Mug ").with("price", Decimal::new(1000, 2)).with("descr", "plain")),
+            p(
+                "1",
+                "A",
+                Fields::new()
+                    .with("name", " Mug ")
+                    .with("price", Decimal::new(1000, 2))
+                    .with("descr", "plain"),
+            ),
             p("2", "B", Fields::new().with("name", "Cup XL")),
-            p("3", "C", Fields::new().with("name", "Plate").with("descr", "d")),
+            p(
+                "3",
+                "C",
+                Fields::new().with("name", "Plate").with("descr", "d"),
+            ),
             p("4", "  ", Fields::new()),
         ];
         let plan = Planner::new().create_only(["descr"]).plan(rec, &index);
         let acts: Vec<_> = plan.entries.iter().map(|e| e.action.clone()).collect();
-        assert_eq!(acts[0], Action::Unchanged { target_id: "t-a".into() });
+        assert_eq!(
+            acts[0],
+            Action::Unchanged {
+                target_id: "t-a".into()
+            }
+        );
         assert_eq!(
             acts[1],
-            Action::Update { target_id: "t-b".into(), changes: Fields::new().with("name", "Cup XL") }
+            Action::Update {
+                target_id: "t-b".into(),
+                changes: Fields::new().with("name", "Cup XL")
+            }
         );
         assert_eq!(
             acts[2],
-            Action::Create { fields: Fields::new().with("name", "Plate").with("descr", "d") }
+            Action::Create {
+                fields: Fields::new().with("name", "Plate").with("descr", "d")
+            }
         );
-        assert_eq!(acts[3], Action::Error { reason: "key is empty".into() });
-        assert_eq!(plan.counts(), PlanCounts { create: 1, update: 1, unchanged: 1, skip: 0, error: 1 });
+        assert_eq!(
+            acts[3],
+            Action::Error {
+                reason: "key is empty".into()
+            }
+        );
+        assert_eq!(
+            plan.counts(),
+            PlanCounts {
+                create: 1,
+                update: 1,
+                unchanged: 1,
+                skip: 0,
+                error: 1
+            }
+        );
         let s = plan.summary();
         assert_eq!(s[1].key.as_deref(), Some("B"));
         assert_eq!(s[3].reason.as_deref(), Some("key is empty"));
@@ -1016,14 +1132,27 @@ mod tests {
     fn skip_policies() {
         let mut index = TargetIndex::new();
         index.insert(sku("A"), Existing::new("t-a", Fields::new()));
-        let rec = vec![p("1", "A", Fields::new().with("x", "1")), p("2", "B", Fields::new())];
+        let rec = vec![
+            p("1", "A", Fields::new().with("x", "1")),
+            p("2", "B", Fields::new()),
+        ];
         let plan = Planner::new()
             .on_existing(OnExisting::Skip)
             .on_missing(OnMissing::Skip)
             .plan(rec.clone(), &index);
-        assert!(matches!(&plan.entries[0].action, Action::Skip { target_id: Some(t), .. } if t == "t-a"));
-        assert!(matches!(&plan.entries[1].action, Action::Skip { target_id: None, .. }));
-        let plan = Planner::new().on_missing(OnMissing::Error).plan(rec, &index);
+        assert!(
+            matches!(&plan.entries[0].action, Action::Skip { target_id: Some(t), .. } if t == "t-a")
+        );
+        assert!(matches!(
+            &plan.entries[1].action,
+            Action::Skip {
+                target_id: None,
+                ..
+            }
+        ));
+        let plan = Planner::new()
+            .on_missing(OnMissing::Error)
+            .plan(rec, &index);
         assert_eq!(plan.entries[1].action.kind(), ActionKind::Error);
     }
 
@@ -1039,13 +1168,22 @@ mod tests {
         let plan = Planner::new().plan(vec![a.clone(), b.clone(), c.clone()], &idx);
         assert_eq!(plan.entries[0].action.kind(), ActionKind::Error);
         assert_eq!(plan.entries[1].action.kind(), ActionKind::Error);
-        assert!(matches!(&plan.entries[0].action, Action::Error { reason } if reason.contains("1, 2")));
+        assert!(
+            matches!(&plan.entries[0].action, Action::Error { reason } if reason.contains("1, 2"))
+        );
         assert_eq!(plan.entries[2].action.kind(), ActionKind::Create);
 
         let newest = Planner::new().on_duplicate(OnDuplicate::NewestWins);
         let plan = newest.plan(vec![a.clone(), b.clone()], &idx);
-        assert!(matches!(&plan.entries[0].action, Action::Skip { reason, .. } if reason.contains("record 2")));
-        assert_eq!(plan.entries[1].action, Action::Create { fields: Fields::new().with("v", "new") });
+        assert!(
+            matches!(&plan.entries[0].action, Action::Skip { reason, .. } if reason.contains("record 2"))
+        );
+        assert_eq!(
+            plan.entries[1].action,
+            Action::Create {
+                fields: Fields::new().with("v", "new")
+            }
+        );
 
         // A tie is not guessed.
         b.modified = t(1);
@@ -1054,13 +1192,43 @@ mod tests {
     }
 
     #[test]
+    fn code_fields_compare_without_case() {
+        let mut index = TargetIndex::new();
+        index.insert(
+            sku("a"),
+            Existing::new("t", Fields::new().with("code", "RED").with("name", "Mug")),
+        );
+        let rec = vec![p(
+            "1",
+            "a",
+            Fields::new().with("code", "red").with("name", "mug"),
+        )];
+        let plan = Planner::new().ignore_case(["code"]).plan(rec, &index);
+        assert_eq!(
+            plan.entries[0].action,
+            Action::Update {
+                target_id: "t".into(),
+                changes: Fields::new().with("name", "mug")
+            }
+        );
+    }
+
+    #[test]
     fn mapping_is_applied_before_comparing() {
         let m = FieldMapping::new([("displayName", "name")]);
         let mut index = TargetIndex::new();
-        index.insert(sku("A"), Existing::new("t", Fields::new().with("displayName", "Mug")));
-        let plan = Planner::new()
-            .mapping(m)
-            .plan(vec![p("1", "A", Fields::new().with("name", "Mug").with("ignored", "x"))], &index);
+        index.insert(
+            sku("A"),
+            Existing::new("t", Fields::new().with("displayName", "Mug")),
+        );
+        let plan = Planner::new().mapping(m).plan(
+            vec![p(
+                "1",
+                "A",
+                Fields::new().with("name", "Mug").with("ignored", "x"),
+            )],
+            &index,
+        );
         assert_eq!(plan.entries[0].action.kind(), ActionKind::Unchanged);
     }
 
@@ -1081,7 +1249,13 @@ mod tests {
         let kinds: Vec<_> = out.iter().map(|o| o.outcome).collect();
         assert_eq!(
             kinds,
-            [Outcome::Created, Outcome::Created, Outcome::Failed, Outcome::Failed, Outcome::Created]
+            [
+                Outcome::Created,
+                Outcome::Created,
+                Outcome::Failed,
+                Outcome::Failed,
+                Outcome::Created
+            ]
         );
         assert_eq!(out[0].target_id.as_deref(), Some("mem-1"));
         assert_eq!(out[0].sent, Some(serde_json::json!({"n": "a"})));
@@ -1094,7 +1268,13 @@ mod tests {
         let kinds: Vec<_> = out.iter().map(|o| o.outcome).collect();
         assert_eq!(
             kinds,
-            [Outcome::Unchanged, Outcome::Unchanged, Outcome::Created, Outcome::Failed, Outcome::Unchanged]
+            [
+                Outcome::Unchanged,
+                Outcome::Unchanged,
+                Outcome::Created,
+                Outcome::Failed,
+                Outcome::Unchanged
+            ]
         );
         assert_eq!(target.calls(), (2, 3));
     }
@@ -1125,8 +1305,13 @@ mod tests {
         .unwrap();
         assert!(out.iter().all(|o| o.outcome == Outcome::Failed));
         assert_eq!(out[0].reason.as_deref(), Some("batch failed: 503"));
-        let out = upsert(&Planner::new(), vec![p("1", "A", Fields::new())], &Broken).await.unwrap();
-        assert_eq!(out[0].reason.as_deref(), Some("the target gave no result for this write"));
+        let out = upsert(&Planner::new(), vec![p("1", "A", Fields::new())], &Broken)
+            .await
+            .unwrap();
+        assert_eq!(
+            out[0].reason.as_deref(),
+            Some("the target gave no result for this write")
+        );
     }
 
     fn value() -> impl Strategy<Value = FieldValue> {

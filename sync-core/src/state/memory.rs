@@ -103,7 +103,7 @@ impl StateStore for MemoryStore {
             .filter(|r| r.flow == scope.flow && r.tenant == scope.tenant)
             .cloned()
             .collect();
-        v.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+        v.sort_by_key(|r| std::cmp::Reverse(r.started_at));
         v.truncate(limit);
         Ok(v)
     }
@@ -112,7 +112,10 @@ impl StateStore for MemoryStore {
         self.lock().activity.extend_from_slice(entries);
         Ok(())
     }
-    async fn query_activity(&self, query: &ActivityQuery) -> Result<Vec<ActivityEntry>, StateError> {
+    async fn query_activity(
+        &self,
+        query: &ActivityQuery,
+    ) -> Result<Vec<ActivityEntry>, StateError> {
         let inner = self.lock();
         // Newest first; among equal times, the later appended first.
         let mut v: Vec<(usize, &ActivityEntry)> = inner
@@ -147,7 +150,11 @@ impl StateStore for MemoryStore {
         );
         Ok(())
     }
-    async fn load_token(&self, tenant: &str, name: &str) -> Result<Option<SecretString>, StateError> {
+    async fn load_token(
+        &self,
+        tenant: &str,
+        name: &str,
+    ) -> Result<Option<SecretString>, StateError> {
         Ok(self
             .lock()
             .tokens
@@ -191,7 +198,11 @@ impl StateStore for MemoryStore {
             .get(scope)
             .map(|m| m.values().cloned().collect())
             .unwrap_or_default();
-        v.sort_by(|a, b| a.first_failed.cmp(&b.first_failed).then(a.source_id.cmp(&b.source_id)));
+        v.sort_by(|a, b| {
+            a.first_failed
+                .cmp(&b.first_failed)
+                .then(a.source_id.cmp(&b.source_id))
+        });
         Ok(v)
     }
     async fn clear_retry(&self, scope: &Scope, source_id: &str) -> Result<(), StateError> {
@@ -212,7 +223,9 @@ impl StateStore for MemoryStore {
         match inner.locks.get(scope) {
             Some((h, exp)) if h != holder && *exp > now => Ok(false),
             _ => {
-                inner.locks.insert(scope.clone(), (holder.to_owned(), until));
+                inner
+                    .locks
+                    .insert(scope.clone(), (holder.to_owned(), until));
                 Ok(true)
             }
         }

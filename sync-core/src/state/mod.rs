@@ -21,6 +21,7 @@
 mod memory;
 mod sqlite;
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use async_trait::async_trait;
@@ -132,6 +133,22 @@ pub trait StateStore: Send + Sync + fmt::Debug {
         source_id: &str,
     ) -> Result<Option<String>, StateError>;
 
+    /// The target ids linked to several source ids at once (ids without a link are absent).
+    async fn load_links(
+        &self,
+        tenant: &str,
+        namespace: &str,
+        source_ids: &[String],
+    ) -> Result<BTreeMap<String, String>, StateError> {
+        let mut out = BTreeMap::new();
+        for id in source_ids {
+            if let Some(t) = self.load_link(tenant, namespace, id).await? {
+                out.insert(id.clone(), t);
+            }
+        }
+        Ok(out)
+    }
+
     /// Adds a finished run to the history.
     async fn record_run(&self, report: &RunReport) -> Result<(), StateError>;
     /// The newest runs of a flow and tenant, newest first.
@@ -140,15 +157,24 @@ pub trait StateStore: Send + Sync + fmt::Debug {
     /// Appends activity log entries.
     async fn append_activity(&self, entries: &[ActivityEntry]) -> Result<(), StateError>;
     /// Entries matching a query, newest first.
-    async fn query_activity(&self, query: &ActivityQuery) -> Result<Vec<ActivityEntry>, StateError>;
+    async fn query_activity(&self, query: &ActivityQuery)
+    -> Result<Vec<ActivityEntry>, StateError>;
     /// Deletes entries logged before `before`; returns how many.
     async fn prune_activity(&self, before: DateTime<Utc>) -> Result<u64, StateError>;
 
     /// Stores a token (for example a rotated OAuth refresh token).
-    async fn save_token(&self, tenant: &str, name: &str, token: &SecretString)
-    -> Result<(), StateError>;
+    async fn save_token(
+        &self,
+        tenant: &str,
+        name: &str,
+        token: &SecretString,
+    ) -> Result<(), StateError>;
     /// A stored token.
-    async fn load_token(&self, tenant: &str, name: &str) -> Result<Option<SecretString>, StateError>;
+    async fn load_token(
+        &self,
+        tenant: &str,
+        name: &str,
+    ) -> Result<Option<SecretString>, StateError>;
     /// Deletes a stored token.
     async fn delete_token(&self, tenant: &str, name: &str) -> Result<(), StateError>;
 
@@ -220,7 +246,13 @@ pub(crate) mod contract {
     use chrono::{TimeDelta, TimeZone};
     use secrecy::ExposeSecret;
 
-    pub(crate) fn entry(run: &str, source: &str, digest: &str, outcome: Outcome, at: DateTime<Utc>) -> ActivityEntry {
+    pub(crate) fn entry(
+        run: &str,
+        source: &str,
+        digest: &str,
+        outcome: Outcome,
+        at: DateTime<Utc>,
+    ) -> ActivityEntry {
         ActivityEntry {
             run_id: run.into(),
             flow: "f".into(),
@@ -259,18 +291,48 @@ pub(crate) mod contract {
         assert_eq!(store.load_cursor(&s).await.unwrap(), None);
 
         // Links.
-        store.save_link("t1", "customer", "ls-1", "bc-1").await.unwrap();
-        store.save_link("t1", "customer", "ls-1", "bc-2").await.unwrap();
-        assert_eq!(store.load_link("t1", "customer", "ls-1").await.unwrap().as_deref(), Some("bc-2"));
-        assert_eq!(store.load_link("t2", "customer", "ls-1").await.unwrap(), None);
+        store
+            .save_link("t1", "customer", "ls-1", "bc-1")
+            .await
+            .unwrap();
+        store
+            .save_link("t1", "customer", "ls-1", "bc-2")
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .load_link("t1", "customer", "ls-1")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("bc-2")
+        );
+        assert_eq!(
+            store.load_link("t2", "customer", "ls-1").await.unwrap(),
+            None
+        );
         assert_eq!(store.load_link("t1", "item", "ls-1").await.unwrap(), None);
+        store
+            .save_link("t1", "customer", "ls-3", "bc-3")
+            .await
+            .unwrap();
+        let ids = ["ls-1".to_string(), "ls-2".into(), "ls-3".into()];
+        let links = store.load_links("t1", "customer", &ids).await.unwrap();
+        assert_eq!(links.len(), 2);
+        assert_eq!(links.get("ls-3").map(String::as_str), Some("bc-3"));
 
         // Run history, newest first.
         store.record_run(&report("r1", &s, t0)).await.unwrap();
-        store.record_run(&report("r2", &s, t0 + TimeDelta::hours(1))).await.unwrap();
+        store
+            .record_run(&report("r2", &s, t0 + TimeDelta::hours(1)))
+            .await
+            .unwrap();
         store.record_run(&report("r3", &other, t0)).await.unwrap();
         let runs = store.runs(&s, 10).await.unwrap();
-        assert_eq!(runs.iter().map(|r| r.run_id.as_str()).collect::<Vec<_>>(), ["r2", "r1"]);
+        assert_eq!(
+            runs.iter().map(|r| r.run_id.as_str()).collect::<Vec<_>>(),
+            ["r2", "r1"]
+        );
         assert_eq!(runs[0].created, 2);
         assert_eq!(store.runs(&s, 1).await.unwrap().len(), 1);
 
@@ -283,22 +345,61 @@ pub(crate) mod contract {
             ])
             .await
             .unwrap();
-        let r1 = store.query_activity(&ActivityQuery::run("r1")).await.unwrap();
+        let r1 = store
+            .query_activity(&ActivityQuery::run("r1"))
+            .await
+            .unwrap();
         assert_eq!(r1.len(), 2);
         assert_eq!(r1[0].source_id.as_deref(), Some("2"), "newest first");
         assert_eq!(r1[1], entry("r1", "1", "k1", Outcome::Created, t0));
-        let fails = store.query_activity(&ActivityQuery::all().failures()).await.unwrap();
+        let fails = store
+            .query_activity(&ActivityQuery::all().failures())
+            .await
+            .unwrap();
         assert_eq!(fails.len(), 1);
-        let by_key = ActivityQuery { key_digest: Some("k2".into()), ..ActivityQuery::default() };
+        let by_key = ActivityQuery {
+            key_digest: Some("k2".into()),
+            ..ActivityQuery::default()
+        };
         assert_eq!(store.query_activity(&by_key).await.unwrap().len(), 2);
-        assert_eq!(store.query_activity(&by_key.clone().limit(1)).await.unwrap()[0].run_id, "r2");
-        assert_eq!(store.query_activity(&ActivityQuery::all().scope("f", "x")).await.unwrap().len(), 0);
-        assert_eq!(store.prune_activity(t0 + TimeDelta::days(30)).await.unwrap(), 2);
-        assert_eq!(store.query_activity(&ActivityQuery::all()).await.unwrap().len(), 1);
+        assert_eq!(
+            store
+                .query_activity(&by_key.clone().limit(1))
+                .await
+                .unwrap()[0]
+                .run_id,
+            "r2"
+        );
+        assert_eq!(
+            store
+                .query_activity(&ActivityQuery::all().scope("f", "x"))
+                .await
+                .unwrap()
+                .len(),
+            0
+        );
+        assert_eq!(
+            store
+                .prune_activity(t0 + TimeDelta::days(30))
+                .await
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            store
+                .query_activity(&ActivityQuery::all())
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
 
         // Tokens.
         assert!(store.load_token("t1", "refresh").await.unwrap().is_none());
-        store.save_token("t1", "refresh", &SecretString::from("s3cret")).await.unwrap();
+        store
+            .save_token("t1", "refresh", &SecretString::from("s3cret"))
+            .await
+            .unwrap();
         let tok = store.load_token("t1", "refresh").await.unwrap().unwrap();
         assert_eq!(tok.expose_secret(), "s3cret");
         store.delete_token("t1", "refresh").await.unwrap();
@@ -306,8 +407,14 @@ pub(crate) mod contract {
 
         // Retries.
         store.record_failure(&s, "9", "boom", t0).await.unwrap();
-        store.record_failure(&s, "8", "bang", t0 + TimeDelta::seconds(1)).await.unwrap();
-        store.record_failure(&s, "9", "boom again", t0 + TimeDelta::hours(1)).await.unwrap();
+        store
+            .record_failure(&s, "8", "bang", t0 + TimeDelta::seconds(1))
+            .await
+            .unwrap();
+        store
+            .record_failure(&s, "9", "boom again", t0 + TimeDelta::hours(1))
+            .await
+            .unwrap();
         let r = store.retries(&s).await.unwrap();
         assert_eq!(r.len(), 2);
         assert_eq!(r[0].source_id, "9");
@@ -325,9 +432,20 @@ pub(crate) mod contract {
         assert!(!store.try_lock(&s, "b", far).await.unwrap());
         assert!(store.try_lock(&other, "b", far).await.unwrap());
         store.unlock(&s, "b").await.unwrap();
-        assert!(!store.try_lock(&s, "b", far).await.unwrap(), "only the holder unlocks");
+        assert!(
+            !store.try_lock(&s, "b", far).await.unwrap(),
+            "only the holder unlocks"
+        );
         store.unlock(&s, "a").await.unwrap();
-        assert!(store.try_lock(&s, "b", Utc::now() - TimeDelta::seconds(1)).await.unwrap());
-        assert!(store.try_lock(&s, "c", far).await.unwrap(), "an expired lock is taken over");
+        assert!(
+            store
+                .try_lock(&s, "b", Utc::now() - TimeDelta::seconds(1))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store.try_lock(&s, "c", far).await.unwrap(),
+            "an expired lock is taken over"
+        );
     }
 }

@@ -1,0 +1,6 @@
+//! Ready-made flows between the APIs, each behind the features of the clients it uses.
+//!
+//! | flow | features |
+//! |---|---|
+//! | customers, products and sales from Lightspeed to Business Central; stock from Business Central to Lightspeed | `lightspeed-x` + `business-central` |
+//! | sales, transactions, items and staff hours from Lightspeed to TMAS | `lightspeed-x` + `tmas` |
