@@ -38,12 +38,21 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(&with_space_t) {
         return Some(dt.with_timezone(&Utc));
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f %z"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M:%S%.f %z",
+    ] {
         if let Ok(dt) = DateTime::parse_from_str(t, fmt) {
             return Some(dt.with_timezone(&Utc));
         }
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(naive) = NaiveDateTime::parse_from_str(t, fmt) {
             return Some(Utc.from_utc_datetime(&naive));
         }
@@ -152,7 +161,10 @@ pub mod timestamp_opt {
     }
 
     /// Serialises an optional timestamp in the API 2.0 format.
-    pub fn serialize<S: Serializer>(value: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(
+        value: &Option<DateTime<Utc>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         match value {
             Some(v) => s.serialize_str(&format_timestamp(v)),
             None => s.serialize_none(),
@@ -220,7 +232,9 @@ pub mod flexible_bool {
             Some(Scalar::Text(t)) => match t.trim().to_ascii_lowercase().as_str() {
                 "1" | "true" | "yes" => Ok(true),
                 "" | "0" | "false" | "no" => Ok(false),
-                other => Err(D::Error::custom(format!("expected a boolean, found {other:?}"))),
+                other => Err(D::Error::custom(format!(
+                    "expected a boolean, found {other:?}"
+                ))),
             },
         }
     }
@@ -249,7 +263,9 @@ pub mod int_lenient {
                 .trim()
                 .parse::<i64>()
                 .map_err(|_| D::Error::custom(format!("expected an integer, found {t:?}"))),
-            Some(Scalar::Bool(b)) => Err(D::Error::custom(format!("expected an integer, found {b}"))),
+            Some(Scalar::Bool(b)) => {
+                Err(D::Error::custom(format!("expected an integer, found {b}")))
+            }
         }
     }
 
@@ -340,7 +356,10 @@ mod tests {
 
     #[test]
     fn time_zones() {
-        assert_eq!(parse_time_zone("Pacific/Auckland").unwrap(), chrono_tz::Pacific::Auckland);
+        assert_eq!(
+            parse_time_zone("Pacific/Auckland").unwrap(),
+            chrono_tz::Pacific::Auckland
+        );
         let err = parse_time_zone("Mars/Olympus").unwrap_err();
         assert!(err.contains("Mars/Olympus"));
     }

@@ -193,6 +193,9 @@ mod tests {
         assert_eq!(serde_json::to_string(&s).unwrap(), r#""TELEPORTED""#);
         let c: ProductCodeType = serde_json::from_str(r#""custom""#).unwrap();
         assert_eq!(c, ProductCodeType::Custom);
-        assert_eq!(serde_json::to_string(&WebhookType::SaleUpdate).unwrap(), r#""sale.update""#);
+        assert_eq!(
+            serde_json::to_string(&WebhookType::SaleUpdate).unwrap(),
+            r#""sale.update""#
+        );
     }
 }

@@ -221,7 +221,9 @@ mod tests {
         let e = api_error(401, r#"{"error":"Access token is not valid"}"#);
         assert!(e.needs_reauthorization());
         assert!(e.to_string().contains("authorised again"), "{e}");
-        assert!(matches!(api_error(404, r#"{"error":"user not found"}"#), Error::NotFound { message } if message == "user not found"));
+        assert!(
+            matches!(api_error(404, r#"{"error":"user not found"}"#), Error::NotFound { message } if message == "user not found")
+        );
         assert!(matches!(api_error(409, "{}"), Error::Conflict { .. }));
         match api_error(500, "<html>oops</html>") {
             Error::Api { error, details, .. } => {
@@ -230,7 +232,10 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        match api_error(429, r#"{"error":"Too Many Requests","message":"Rate limiting enforced"}"#) {
+        match api_error(
+            429,
+            r#"{"error":"Too Many Requests","message":"Rate limiting enforced"}"#,
+        ) {
             Error::RateLimited { .. } => {}
             other => panic!("{other:?}"),
         }

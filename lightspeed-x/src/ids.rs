@@ -97,7 +97,9 @@ id_type! {
 }
 
 /// The global change counter every 2.0 object carries; the cursor for incremental reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
 #[serde(transparent)]
 pub struct Version(pub i64);
 

@@ -111,7 +111,9 @@ impl WebhookDelivery {
     /// Decodes the payload as a typed event. `kind` is the type the webhook was registered for;
     /// when `None`, the delivery's own `type` field is used.
     pub fn event(&self, kind: Option<WebhookType>) -> Result<WebhookEvent, WebhookError> {
-        let kind = kind.or_else(|| self.kind.clone()).ok_or(WebhookError::UnknownType)?;
+        let kind = kind
+            .or_else(|| self.kind.clone())
+            .ok_or(WebhookError::UnknownType)?;
         WebhookEvent::decode(&kind, &self.payload)
     }
 }
@@ -143,7 +145,10 @@ pub enum WebhookEvent {
     },
 }
 
-fn decode_as<T: for<'de> Deserialize<'de>>(kind: &WebhookType, payload: &str) -> Result<T, WebhookError> {
+fn decode_as<T: for<'de> Deserialize<'de>>(
+    kind: &WebhookType,
+    payload: &str,
+) -> Result<T, WebhookError> {
     let de = &mut serde_json::Deserializer::from_str(payload);
     serde_path_to_error::deserialize(de).map_err(|e| WebhookError::Decode {
         kind: kind.to_string(),
@@ -156,8 +161,12 @@ impl WebhookEvent {
     /// Decodes a JSON payload as the given type.
     pub fn decode(kind: &WebhookType, payload: &str) -> Result<Self, WebhookError> {
         Ok(match kind {
-            WebhookType::SaleUpdate => WebhookEvent::SaleUpdate(Box::new(decode_as(kind, payload)?)),
-            WebhookType::ProductUpdate => WebhookEvent::ProductUpdate(Box::new(decode_as(kind, payload)?)),
+            WebhookType::SaleUpdate => {
+                WebhookEvent::SaleUpdate(Box::new(decode_as(kind, payload)?))
+            }
+            WebhookType::ProductUpdate => {
+                WebhookEvent::ProductUpdate(Box::new(decode_as(kind, payload)?))
+            }
             WebhookType::CustomerUpdate => {
                 WebhookEvent::CustomerUpdate(Box::new(decode_as(kind, payload)?))
             }
@@ -547,11 +556,16 @@ pub struct WebhookRegisterClosure {
     pub payments_summary: BTreeMap<String, WebhookClosurePayment>,
 }
 
-fn decimal_map<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Decimal>, D::Error> {
+fn decimal_map<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, Decimal>, D::Error> {
     #[derive(Deserialize)]
     struct D1(#[serde(with = "decode::decimal")] Decimal);
     let m: Option<BTreeMap<String, D1>> = Option::deserialize(d)?;
-    Ok(m.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect())
+    Ok(m.unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, v.0))
+        .collect())
 }
 
 /// A tax total in a register closure.
@@ -627,7 +641,11 @@ pub fn sign(secret: &SecretString, body: &[u8]) -> String {
 
 /// Verifies an `X-Signature` header (`signature=<hex or base64>,algorithm=HMAC-SHA256`) against
 /// the raw request body, in constant time.
-pub fn verify_signature(secret: &SecretString, header: &str, body: &[u8]) -> Result<(), WebhookError> {
+pub fn verify_signature(
+    secret: &SecretString,
+    header: &str,
+    body: &[u8],
+) -> Result<(), WebhookError> {
     let mut signature = None;
     let mut algorithm = None;
     for part in header.split(',') {
@@ -650,10 +668,18 @@ pub fn verify_signature(secret: &SecretString, header: &str, body: &[u8]) -> Res
     }
     let candidates: Vec<Vec<u8>> = [
         hex::decode(signature).ok(),
-        base64::engine::general_purpose::STANDARD.decode(signature).ok(),
-        base64::engine::general_purpose::URL_SAFE.decode(signature).ok(),
-        base64::engine::general_purpose::STANDARD_NO_PAD.decode(signature).ok(),
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature).ok(),
+        base64::engine::general_purpose::STANDARD
+            .decode(signature)
+            .ok(),
+        base64::engine::general_purpose::URL_SAFE
+            .decode(signature)
+            .ok(),
+        base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(signature)
+            .ok(),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(signature)
+            .ok(),
     ]
     .into_iter()
     .flatten()
@@ -663,7 +689,10 @@ pub fn verify_signature(secret: &SecretString, header: &str, body: &[u8]) -> Res
         return Err(WebhookError::MalformedSignature);
     }
     // `verify_slice` compares in constant time.
-    if candidates.iter().any(|c| mac(secret, body).verify_slice(c).is_ok()) {
+    if candidates
+        .iter()
+        .any(|c| mac(secret, body).verify_slice(c).is_ok())
+    {
         Ok(())
     } else {
         Err(WebhookError::BadSignature)
@@ -685,10 +714,23 @@ mod tests {
         let key = SecretString::from("Jefe");
         let body = b"what do ya want for nothing?";
         let want_hex = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
-        verify_signature(&key, &format!("signature={want_hex},algorithm=HMAC-SHA256"), body).unwrap();
+        verify_signature(
+            &key,
+            &format!("signature={want_hex},algorithm=HMAC-SHA256"),
+            body,
+        )
+        .unwrap();
         let b64 = base64::engine::general_purpose::STANDARD.encode(hex::decode(want_hex).unwrap());
-        verify_signature(&key, &format!("signature={b64},algorithm=HMAC-SHA256"), body).unwrap();
-        assert_eq!(sign(&key, body), format!("signature={want_hex},algorithm=HMAC-SHA256"));
+        verify_signature(
+            &key,
+            &format!("signature={b64},algorithm=HMAC-SHA256"),
+            body,
+        )
+        .unwrap();
+        assert_eq!(
+            sign(&key, body),
+            format!("signature={want_hex},algorithm=HMAC-SHA256")
+        );
     }
 
     #[test]
@@ -703,7 +745,10 @@ mod tests {
             verify_signature(&SecretString::from("other"), &header, body),
             Err(WebhookError::BadSignature)
         );
-        assert_eq!(verify_signature(&secret(), "nonsense", body), Err(WebhookError::MalformedSignature));
+        assert_eq!(
+            verify_signature(&secret(), "nonsense", body),
+            Err(WebhookError::MalformedSignature)
+        );
         assert_eq!(
             verify_signature(&secret(), "signature=zz,algorithm=HMAC-SHA256", body),
             Err(WebhookError::MalformedSignature)
@@ -715,9 +760,13 @@ mod tests {
     }
 
     fn form(kind: &str, payload: &str) -> Vec<u8> {
-        serde_urlencoded::to_string([("type", kind), ("payload", payload), ("domain_prefix", "demo")])
-            .unwrap()
-            .into_bytes()
+        serde_urlencoded::to_string([
+            ("type", kind),
+            ("payload", payload),
+            ("domain_prefix", "demo"),
+        ])
+        .unwrap()
+        .into_bytes()
     }
 
     #[test]
@@ -730,12 +779,17 @@ mod tests {
           "version":5307658013}"#;
         let d = WebhookDelivery::parse(&form("sale.update", payload)).unwrap();
         assert_eq!(d.domain_prefix.as_deref(), Some("demo"));
-        let WebhookEvent::SaleUpdate(s) = d.event(None).unwrap() else { panic!() };
+        let WebhookEvent::SaleUpdate(s) = d.event(None).unwrap() else {
+            panic!()
+        };
         assert_eq!(s.invoice_number.as_deref(), Some("402"));
         assert_eq!(s.register_sale_products[0].price, dec!(56.52174));
         assert_eq!(s.register_sale_payments[0].amount, dec!(50));
         assert_eq!(s.totals.total_price + s.totals.total_tax, dec!(73.00000));
-        assert_eq!(s.created_at.unwrap().to_rfc3339(), "2017-12-06T04:30:39+00:00");
+        assert_eq!(
+            s.created_at.unwrap().to_rfc3339(),
+            "2017-12-06T04:30:39+00:00"
+        );
         assert_eq!(s.taxes[0].rate, Some(dec!(0.15)));
     }
 
@@ -743,31 +797,41 @@ mod tests {
     fn customer_inventory_consignment_closure_product() {
         let c = r#"{"id":"c","balance":"202.980","loyalty_balance":"8.60337","year_to_date":"404.07001",
            "date_of_birth":"1992-08-17 00:00:00","company_name":"Sherlock","contact":{"physical_address1":"221B Baker Street"}}"#;
-        let WebhookEvent::CustomerUpdate(c) = WebhookEvent::decode(&WebhookType::CustomerUpdate, c).unwrap() else {
+        let WebhookEvent::CustomerUpdate(c) =
+            WebhookEvent::decode(&WebhookType::CustomerUpdate, c).unwrap()
+        else {
             panic!()
         };
         assert_eq!(c.balance, dec!(202.98));
-        assert_eq!(c.contact.unwrap().physical_address1.as_deref(), Some("221B Baker Street"));
+        assert_eq!(
+            c.contact.unwrap().physical_address1.as_deref(),
+            Some("221B Baker Street")
+        );
 
         let i = r#"{"attributed_cost":"15.57","count":10,"outlet_id":"o","product_id":"p","reorder_point":"0",
           "outlet":{"time_zone":"Pacific/Auckland"},"version":5105100802}"#;
-        let WebhookEvent::InventoryUpdate(i) = WebhookEvent::decode(&WebhookType::InventoryUpdate, i).unwrap() else {
+        let WebhookEvent::InventoryUpdate(i) =
+            WebhookEvent::decode(&WebhookType::InventoryUpdate, i).unwrap()
+        else {
             panic!()
         };
         assert_eq!(i.count, dec!(10));
         assert_eq!(i.attributed_cost, Some(dec!(15.57)));
 
         let k = r#"{"consignment_id":"k","product_id":"p","count":"1.00000","received":null,"cost":0.3,"sequence_number":2}"#;
-        let WebhookEvent::ConsignmentSend(k) = WebhookEvent::decode(&WebhookType::ConsignmentSend, k).unwrap() else {
+        let WebhookEvent::ConsignmentSend(k) =
+            WebhookEvent::decode(&WebhookType::ConsignmentSend, k).unwrap()
+        else {
             panic!()
         };
         assert_eq!(k.count, Some(dec!(1)));
         assert_eq!(k.received, None);
         assert_eq!(k.cost, Some(dec!(0.3)));
-        let WebhookEvent::ConsignmentReceive(_) =
-            WebhookEvent::decode(&WebhookType::ConsignmentReceive, r#"{"count":"8.00000","received":"8.00000","cost":4}"#)
-                .unwrap()
-        else {
+        let WebhookEvent::ConsignmentReceive(_) = WebhookEvent::decode(
+            &WebhookType::ConsignmentReceive,
+            r#"{"count":"8.00000","received":"8.00000","cost":4}"#,
+        )
+        .unwrap() else {
             panic!()
         };
 
@@ -783,7 +847,9 @@ mod tests {
         assert_eq!(r.taxes["t"].rate, dec!(0.15));
 
         let p = r#"{"id":"p","sku":10107,"supply_price":"4.00","inventory":[{"count":2,"outlet_id":"o","reorder_point":"0"}]}"#;
-        let WebhookEvent::ProductUpdate(p) = WebhookEvent::decode(&WebhookType::ProductUpdate, p).unwrap() else {
+        let WebhookEvent::ProductUpdate(p) =
+            WebhookEvent::decode(&WebhookType::ProductUpdate, p).unwrap()
+        else {
             panic!()
         };
         assert_eq!(p.sku.as_deref(), Some("10107"));
@@ -792,16 +858,24 @@ mod tests {
 
     #[test]
     fn bad_payloads_are_errors() {
-        assert_eq!(WebhookDelivery::parse(b"foo=bar"), Err(WebhookError::MissingPayload));
+        assert_eq!(
+            WebhookDelivery::parse(b"foo=bar"),
+            Err(WebhookError::MissingPayload)
+        );
         let d = WebhookDelivery::parse(b"payload=%7B%7D").unwrap();
         assert_eq!(d.event(None), Err(WebhookError::UnknownType));
-        let err = WebhookEvent::decode(&WebhookType::SaleUpdate, r#"{"totals":{"total_price":"abc"}}"#).unwrap_err();
+        let err = WebhookEvent::decode(
+            &WebhookType::SaleUpdate,
+            r#"{"totals":{"total_price":"abc"}}"#,
+        )
+        .unwrap_err();
         match err {
             WebhookError::Decode { path, .. } => assert_eq!(path, "totals.total_price"),
             other => panic!("{other:?}"),
         }
         assert!(WebhookEvent::decode(&WebhookType::SaleUpdate, "not json").is_err());
-        let other = WebhookEvent::decode(&WebhookType::parse("gift_card.update"), r#"{"a":1}"#).unwrap();
+        let other =
+            WebhookEvent::decode(&WebhookType::parse("gift_card.update"), r#"{"a":1}"#).unwrap();
         assert_eq!(other.kind(), WebhookType::Other("gift_card.update".into()));
     }
 }

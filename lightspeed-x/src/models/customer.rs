@@ -114,7 +114,9 @@ versioned!(Customer);
 impl Customer {
     /// Whether the customer is a business (has a non-empty company name).
     pub fn is_company(&self) -> bool {
-        self.company_name.as_deref().is_some_and(|c| !c.trim().is_empty())
+        self.company_name
+            .as_deref()
+            .is_some_and(|c| !c.trim().is_empty())
     }
 }
 

@@ -258,7 +258,8 @@ pub struct Image {
 }
 
 /// Body of `POST /api/2.0/products` (create a product, optionally with variants).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ProductCreate {
     /// Name (required; shared by variants).
     pub name: String,
@@ -316,7 +317,8 @@ pub struct ProductCreate {
 }
 
 /// A variant in a [`ProductCreate`].
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct VariantCreate {
     /// SKU.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -31,7 +31,9 @@ fn outlets_with_time_zones_and_unknown_fields() {
 #[test]
 fn unknown_time_zone_is_a_decode_error_naming_it() {
     let body = r#"{"data":[{"id":"o","time_zone":"Mars/Olympus_Mons"}]}"#;
-    let err = serde_json::from_str::<Page<Outlet>>(body).unwrap_err().to_string();
+    let err = serde_json::from_str::<Page<Outlet>>(body)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("Mars/Olympus_Mons"), "{err}");
 }
 
@@ -94,7 +96,10 @@ fn sales_returns_parked_voided() {
     assert_eq!(r.line_items[0].quantity, dec!(-1));
     let parked = &page.data[2];
     assert_eq!(parked.state, Some(SaleState::Parked));
-    assert_eq!(parked.attributes[1], SaleAttribute::Other("teleport".into()));
+    assert_eq!(
+        parked.attributes[1],
+        SaleAttribute::Other("teleport".into())
+    );
     assert!(!parked.is_closed());
     assert!(page.data[3].is_voided());
 }
@@ -170,6 +175,7 @@ fn models_round_trip_through_json() {
     let back: Sale = serde_json::from_str(&text).unwrap();
     assert_eq!(back, page.data[0]);
     let page: Page<Product> = serde_json::from_str(&fixture("products.json")).unwrap();
-    let back: Product = serde_json::from_str(&serde_json::to_string(&page.data[0]).unwrap()).unwrap();
+    let back: Product =
+        serde_json::from_str(&serde_json::to_string(&page.data[0]).unwrap()).unwrap();
     assert_eq!(back, page.data[0]);
 }

@@ -1,0 +1,309 @@
+//! Version-cursor paging of the 2.0 lists, as a lazy [`Stream`].
+//!
+//! Each page is requested with `after=<cursor>`; the next cursor is the page's `version.max` (or the
+//! highest item version when the envelope has none); paging stops at the first empty page. A page
+//! whose data does not move the cursor forward is an [`Error::CursorNotAdvancing`], never a loop.
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::ids::Version;
+use crate::models::Versioned;
+use futures::future::BoxFuture;
+use futures::{FutureExt, Stream};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// `{"min": .., "max": ..}` of a page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VersionRange {
+    /// Lowest version in the page.
+    pub min: Version,
+    /// Highest version in the page: the next `after`.
+    pub max: Version,
+}
+
+/// One page of a 2.0 list: `{"data": [...], "version": {"min", "max"}}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(bound(deserialize = "T: DeserializeOwned"))]
+pub struct Page<T> {
+    /// The objects.
+    #[serde(default)]
+    pub data: Vec<T>,
+    /// The version range, when sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<VersionRange>,
+}
+
+impl<T: Versioned> Page<T> {
+    /// The page's highest version: `version.max`, or the highest item version.
+    pub fn max_version(&self) -> Option<Version> {
+        let items = self.data.iter().filter_map(|d| d.version()).max();
+        match (self.version.map(|v| v.max), items) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// A single object: `{"data": {...}}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(bound(deserialize = "T: DeserializeOwned"))]
+pub struct Single<T> {
+    /// The object.
+    pub data: T,
+}
+
+/// Query of a version-cursor list; build it, then call [`ListRequest::stream`] or [`ListRequest::page`].
+#[must_use]
+pub struct ListRequest<T> {
+    client: Client,
+    path: String,
+    after: Version,
+    before: Option<Version>,
+    page_size: Option<u32>,
+    deleted: bool,
+    supports_deleted: bool,
+    extra: Vec<(String, String)>,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> std::fmt::Debug for ListRequest<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListRequest")
+            .field("path", &self.path)
+            .field("after", &self.after)
+            .field("page_size", &self.page_size)
+            .field("deleted", &self.deleted)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Clone for ListRequest<T> {
+    fn clone(&self) -> Self {
+        ListRequest {
+            client: self.client.clone(),
+            path: self.path.clone(),
+            after: self.after,
+            before: self.before,
+            page_size: self.page_size,
+            deleted: self.deleted,
+            supports_deleted: self.supports_deleted,
+            extra: self.extra.clone(),
+            _t: PhantomData,
+        }
+    }
+}
+
+impl<T> ListRequest<T>
+where
+    T: DeserializeOwned + Versioned + Send + 'static,
+{
+    pub(crate) fn new(client: Client, path: String, supports_deleted: bool) -> Self {
+        ListRequest {
+            client,
+            path,
+            after: Version(0),
+            before: None,
+            page_size: None,
+            deleted: false,
+            supports_deleted,
+            extra: Vec::new(),
+            _t: PhantomData,
+        }
+    }
+
+    /// Start after this version (a cursor stored from an earlier run); default 0 = everything.
+    pub fn after(mut self, version: impl Into<Version>) -> Self {
+        self.after = version.into();
+        self
+    }
+
+    /// Only objects with a version below this.
+    pub fn before(mut self, version: impl Into<Version>) -> Self {
+        self.before = Some(version.into());
+        self
+    }
+
+    /// Objects per page.
+    pub fn page_size(mut self, n: u32) -> Self {
+        self.page_size = Some(n.max(1));
+        self
+    }
+
+    /// Include deleted objects (tombstones with `deleted_at` set). Ignored by endpoints that do not
+    /// support it.
+    pub fn deleted(mut self, yes: bool) -> Self {
+        self.deleted = yes;
+        self
+    }
+
+    pub(crate) fn extra(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.extra.push((key.to_owned(), value.into()));
+        self
+    }
+
+    /// Fetches the one page after `after`.
+    pub async fn page(&self) -> Result<Page<T>> {
+        fetch_page(self.clone(), self.after).await
+    }
+
+    /// All objects from `after` on, paging lazily.
+    pub fn stream(self) -> VersionStream<T> {
+        let cursor = self.after;
+        VersionStream {
+            request: self,
+            cursor,
+            page_cursor: cursor,
+            buffer: VecDeque::new(),
+            in_flight: None,
+            done: false,
+            pages: 0,
+        }
+    }
+
+    /// Collects every object (convenience for small lists).
+    pub async fn all(self) -> Result<Vec<T>> {
+        use futures::TryStreamExt;
+        self.stream().try_collect().await
+    }
+}
+
+async fn fetch_page<T: DeserializeOwned>(req: ListRequest<T>, after: Version) -> Result<Page<T>> {
+    let mut query: Vec<(String, String)> = vec![("after".into(), after.0.to_string())];
+    if let Some(b) = req.before {
+        query.push(("before".into(), b.0.to_string()));
+    }
+    if let Some(n) = req.page_size {
+        query.push(("page_size".into(), n.to_string()));
+    }
+    if req.deleted && req.supports_deleted {
+        query.push(("deleted".into(), "true".into()));
+    }
+    query.extend(req.extra.iter().cloned());
+    let page: Page<T> = req
+        .client
+        .http()
+        .get(&req.path)
+        .query(&query)
+        .json_response()
+        .await?;
+    Ok(page)
+}
+
+/// A lazy stream of the objects of a list, following the version cursor.
+///
+/// [`VersionStream::cursor`] is the resume point: every object with a version up to it has been
+/// yielded. Store it and pass it to [`ListRequest::after`] next time.
+#[must_use = "streams do nothing unless polled"]
+pub struct VersionStream<T> {
+    request: ListRequest<T>,
+    cursor: Version,
+    page_cursor: Version,
+    buffer: VecDeque<T>,
+    in_flight: Option<BoxFuture<'static, Result<Page<T>>>>,
+    done: bool,
+    pages: u64,
+}
+
+impl<T> std::fmt::Debug for VersionStream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VersionStream")
+            .field("path", &self.request.path)
+            .field("cursor", &self.cursor)
+            .field("pages", &self.pages)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> VersionStream<T> {
+    /// The resume point: all objects up to this version have been yielded.
+    pub fn cursor(&self) -> Version {
+        self.cursor
+    }
+
+    /// Pages fetched so far.
+    pub fn pages_fetched(&self) -> u64 {
+        self.pages
+    }
+
+    /// Whether the end of the list was reached.
+    pub fn is_done(&self) -> bool {
+        self.done && self.buffer.is_empty()
+    }
+}
+
+impl<T> Unpin for VersionStream<T> {}
+
+impl<T> Stream for VersionStream<T>
+where
+    T: DeserializeOwned + Versioned + Send + 'static,
+{
+    type Item = Result<T>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            if let Some(item) = this.buffer.pop_front() {
+                if this.buffer.is_empty() {
+                    this.cursor = this.page_cursor;
+                }
+                return Poll::Ready(Some(Ok(item)));
+            }
+            if this.done {
+                return Poll::Ready(None);
+            }
+            if this.in_flight.is_none() {
+                let req = this.request.clone();
+                let after = this.page_cursor;
+                this.in_flight = Some(fetch_page(req, after).boxed());
+            }
+            let Some(fut) = this.in_flight.as_mut() else {
+                continue;
+            };
+            let page = match fut.poll_unpin(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(p) => p,
+            };
+            this.in_flight = None;
+            this.pages += 1;
+            let page = match page {
+                Ok(p) => p,
+                Err(e) => {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(e)));
+                }
+            };
+            if page.data.is_empty() {
+                this.done = true;
+                continue;
+            }
+            let max = page.max_version();
+            match max {
+                Some(max) if max > this.page_cursor => {
+                    this.page_cursor = max;
+                    this.buffer.extend(page.data);
+                }
+                _ => {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(Error::CursorNotAdvancing {
+                        path: this.request.path.clone(),
+                        after: this.page_cursor,
+                    })));
+                }
+            }
+        }
+    }
+}
+
+/// A page of `/search` results: `{"data": [...]}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(bound(deserialize = "T: DeserializeOwned"))]
+pub(crate) struct SearchPage<T> {
+    #[serde(default)]
+    pub data: Vec<T>,
+}

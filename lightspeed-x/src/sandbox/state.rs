@@ -1,0 +1,282 @@
+//! The sandbox's store: every object with the global version counter.
+
+use crate::enums::WebhookType;
+use crate::ids::*;
+use crate::models::*;
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, HashMap};
+
+/// An object the sandbox keeps: it has an id, a version and maybe a deletion time.
+pub trait Record: Clone {
+    /// The id.
+    fn record_id(&self) -> String;
+    /// The version.
+    fn record_version(&self) -> i64;
+    /// Sets the version.
+    fn set_record_version(&mut self, v: i64);
+    /// Whether it is a tombstone.
+    fn is_deleted(&self) -> bool;
+}
+
+macro_rules! record {
+    ($($t:ty => |$s:ident| $id:expr, deleted: |$d:ident| $del:expr;)*) => {$(
+        impl Record for $t {
+            fn record_id(&self) -> String { let $s = self; $id }
+            fn record_version(&self) -> i64 { self.version.map(|v| v.0).unwrap_or(0) }
+            fn set_record_version(&mut self, v: i64) { self.version = Some(Version(v)); }
+            fn is_deleted(&self) -> bool { let $d = self; $del }
+        }
+    )*};
+}
+
+record! {
+    Outlet => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
+    Register => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
+    User => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
+    Product => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
+    Inventory => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
+    Customer => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
+    Sale => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
+    PaymentType => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
+    Tax => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
+    Consignment => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
+    ConsignmentProduct => |s| s.product_id.0.clone(), deleted: |_d| false;
+    Shift => |s| s.id.0.clone(), deleted: |_d| false;
+}
+
+/// A collection of records keyed by id.
+#[derive(Clone, Debug)]
+pub struct Table<T> {
+    rows: BTreeMap<String, T>,
+}
+
+impl<T> Default for Table<T> {
+    fn default() -> Self {
+        Table {
+            rows: BTreeMap::new(),
+        }
+    }
+}
+
+impl<T: Record> Table<T> {
+    /// One record (tombstones included).
+    pub fn get(&self, id: &str) -> Option<&T> {
+        self.rows.get(id)
+    }
+    pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut T> {
+        self.rows.get_mut(id)
+    }
+    pub(crate) fn put(&mut self, row: T) {
+        self.rows.insert(row.record_id(), row);
+    }
+    /// All records, tombstones included, in id order.
+    pub fn all(&self) -> impl Iterator<Item = &T> {
+        self.rows.values()
+    }
+    /// Live records.
+    pub fn live(&self) -> Vec<T> {
+        self.rows
+            .values()
+            .filter(|r| !r.is_deleted())
+            .cloned()
+            .collect()
+    }
+    /// Number of live records.
+    pub fn len(&self) -> usize {
+        self.rows.values().filter(|r| !r.is_deleted()).count()
+    }
+    /// Whether there is no live record.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Records with `after < version < before`, in version order, at most `limit`.
+    pub(crate) fn page(
+        &self,
+        after: i64,
+        before: Option<i64>,
+        limit: usize,
+        deleted: bool,
+    ) -> Vec<T> {
+        let mut rows: Vec<&T> = self
+            .rows
+            .values()
+            .filter(|r| r.record_version() > after)
+            .filter(|r| before.is_none_or(|b| r.record_version() < b))
+            .filter(|r| deleted || !r.is_deleted())
+            .collect();
+        rows.sort_by_key(|r| r.record_version());
+        rows.into_iter().take(limit).cloned().collect()
+    }
+}
+
+/// A webhook delivery made (or attempted) by the sandbox.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    /// Target URL.
+    pub url: String,
+    /// Event type.
+    pub kind: WebhookType,
+    /// The form body sent.
+    pub body: String,
+    /// The `X-Signature` header sent.
+    pub signature: String,
+    /// The receiver's status, or `None` when it could not be reached.
+    pub status: Option<u16>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct IssuedToken {
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Everything the sandbox stores.
+#[derive(Default)]
+pub struct State {
+    pub(crate) version: i64,
+    pub(crate) id_counter: u64,
+    pub(crate) retailer: Retailer,
+    pub(crate) outlets: Table<Outlet>,
+    pub(crate) registers: Table<Register>,
+    pub(crate) users: Table<User>,
+    pub(crate) products: Table<Product>,
+    pub(crate) inventory: Table<Inventory>,
+    pub(crate) customers: Table<Customer>,
+    pub(crate) sales: Table<Sale>,
+    pub(crate) payment_types: Table<PaymentType>,
+    pub(crate) taxes: Table<Tax>,
+    pub(crate) consignments: Table<Consignment>,
+    pub(crate) consignment_products: HashMap<String, Table<ConsignmentProduct>>,
+    pub(crate) shifts: Table<Shift>,
+    pub(crate) webhooks: BTreeMap<String, Webhook>,
+    pub(crate) access_tokens: HashMap<String, IssuedToken>,
+    pub(crate) refresh_tokens: HashMap<String, ()>,
+    pub(crate) auth_codes: HashMap<String, String>,
+    pub(crate) token_counter: u64,
+    pub(crate) deliveries: Vec<Delivery>,
+}
+
+impl State {
+    /// Bumps and returns the global version counter.
+    pub(crate) fn next_version(&mut self) -> i64 {
+        // Real versions grow in uneven steps; callers must not assume +1.
+        self.version += 1 + (self.version % 3);
+        self.version
+    }
+
+    /// A fresh UUID-shaped id, deterministic per sandbox.
+    pub(crate) fn new_id(&mut self) -> String {
+        self.id_counter += 1;
+        let n = self.id_counter;
+        format!(
+            "0a1b2c3d-{:04x}-4{:03x}-8{:03x}-{:012x}",
+            (n >> 24) & 0xffff,
+            (n >> 12) & 0xfff,
+            n & 0xfff,
+            n
+        )
+    }
+
+    pub(crate) fn new_token(&mut self, prefix: &str) -> String {
+        self.token_counter += 1;
+        format!(
+            "{prefix}_{:016x}{:08x}",
+            self.token_counter.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            self.token_counter
+        )
+    }
+
+    /// Inserts or replaces a record with a new version.
+    pub(crate) fn upsert<T: Record>(
+        &mut self,
+        table: fn(&mut State) -> &mut Table<T>,
+        mut row: T,
+    ) -> T {
+        let v = self.next_version();
+        row.set_record_version(v);
+        table(self).put(row.clone());
+        row
+    }
+
+    /// The retailer.
+    pub fn retailer(&self) -> &Retailer {
+        &self.retailer
+    }
+    /// Outlets.
+    pub fn outlets(&self) -> &Table<Outlet> {
+        &self.outlets
+    }
+    /// Registers.
+    pub fn registers(&self) -> &Table<Register> {
+        &self.registers
+    }
+    /// Users.
+    pub fn users(&self) -> &Table<User> {
+        &self.users
+    }
+    /// Products.
+    pub fn products(&self) -> &Table<Product> {
+        &self.products
+    }
+    /// Inventory records.
+    pub fn inventory(&self) -> &Table<Inventory> {
+        &self.inventory
+    }
+    /// Customers.
+    pub fn customers(&self) -> &Table<Customer> {
+        &self.customers
+    }
+    /// Sales.
+    pub fn sales(&self) -> &Table<Sale> {
+        &self.sales
+    }
+    /// Payment types.
+    pub fn payment_types(&self) -> &Table<PaymentType> {
+        &self.payment_types
+    }
+    /// Taxes.
+    pub fn taxes(&self) -> &Table<Tax> {
+        &self.taxes
+    }
+    /// Consignments.
+    pub fn consignments(&self) -> &Table<Consignment> {
+        &self.consignments
+    }
+    /// Shifts.
+    pub fn shifts(&self) -> &Table<Shift> {
+        &self.shifts
+    }
+    /// Webhook subscriptions.
+    pub fn webhooks(&self) -> Vec<Webhook> {
+        self.webhooks.values().cloned().collect()
+    }
+    /// Webhook deliveries made so far.
+    pub fn deliveries(&self) -> &[Delivery] {
+        &self.deliveries
+    }
+    /// The current global version.
+    pub fn version(&self) -> Version {
+        Version(self.version)
+    }
+    /// The stock of a product at an outlet.
+    pub fn inventory_level(
+        &self,
+        product: &ProductId,
+        outlet: &OutletId,
+    ) -> Option<rust_decimal::Decimal> {
+        self.inventory
+            .all()
+            .find(|i| &i.product_id == product && &i.outlet_id == outlet && i.deleted_at.is_none())
+            .map(|i| i.inventory_level)
+    }
+    /// Products whose SKU matches (case-insensitive), for inspection.
+    pub fn product_by_sku(&self, sku: &str) -> Option<Product> {
+        self.products
+            .all()
+            .find(|p| {
+                p.sku
+                    .as_deref()
+                    .is_some_and(|s| s.eq_ignore_ascii_case(sku))
+            })
+            .cloned()
+    }
+}
