@@ -74,7 +74,10 @@ impl ClientCredentials {
     }
 
     /// Builds the refresher that fetches tokens from the token endpoint.
-    pub(crate) fn into_refresher(self, timeout: Duration) -> Result<ClientCredentialsRefresher, crate::Error> {
+    pub(crate) fn into_refresher(
+        self,
+        timeout: Duration,
+    ) -> Result<ClientCredentialsRefresher, crate::Error> {
         let url = Url::parse(&self.effective_token_url())
             .map_err(|e| crate::InvalidInput::Other(format!("invalid token URL: {e}")))?;
         let last = url

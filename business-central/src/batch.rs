@@ -96,7 +96,9 @@ impl Batch {
             .into());
         }
         if self.operations.iter().any(|o| o.id == op.id) {
-            return Err(InvalidInput::Other(format!("duplicate batch operation id `{}`", op.id)).into());
+            return Err(
+                InvalidInput::Other(format!("duplicate batch operation id `{}`", op.id)).into(),
+            );
         }
         self.operations.push(op);
         Ok(())
@@ -123,7 +125,13 @@ impl Batch {
         input: &E::Input,
     ) -> Result<(), Error> {
         let body = to_checked_json::<E>(input)?;
-        self.push(op(id, "PATCH", set.entity_path(key), Some(body), Some(etag)))
+        self.push(op(
+            id,
+            "PATCH",
+            set.entity_path(key),
+            Some(body),
+            Some(etag),
+        ))
     }
 
     /// Adds a delete (`If-Match: etag`, or `*`).
@@ -135,7 +143,13 @@ impl Batch {
         etag: Option<&ETag>,
     ) -> Result<(), Error> {
         let any = ETag::any();
-        self.push(op(id, "DELETE", set.entity_path(key), None, Some(etag.unwrap_or(&any))))
+        self.push(op(
+            id,
+            "DELETE",
+            set.entity_path(key),
+            None,
+            Some(etag.unwrap_or(&any)),
+        ))
     }
 
     /// Adds a read of one entity.
@@ -391,7 +405,13 @@ mod tests {
     use super::*;
 
     fn raw(id: &str) -> BatchOperation {
-        op(id, "GET", format!("api/v2.0/companies(1)/items({id})"), None, None)
+        op(
+            id,
+            "GET",
+            format!("api/v2.0/companies(1)/items({id})"),
+            None,
+            None,
+        )
     }
 
     #[test]
@@ -433,7 +453,10 @@ mod tests {
         let a: serde_json::Value = r.take("a").unwrap().decode("a").unwrap();
         assert_eq!(a["number"], "10000");
         let err = r.take("b").unwrap().into_result("b").unwrap_err();
-        assert_eq!(err.code().unwrap().as_str(), "Application_StringExceededLength");
+        assert_eq!(
+            err.code().unwrap().as_str(),
+            "Application_StringExceededLength"
+        );
         assert!(matches!(r.take("c").unwrap(), BatchOutcome::NotExecuted));
     }
 

@@ -67,11 +67,16 @@ impl ApiRoute {
     }
     /// A custom API route (`/api/{publisher}/{group}/{version}`).
     pub fn custom(publisher: &str, group: &str, version: &str) -> Result<Self, Error> {
-        for (what, s) in [("publisher", publisher), ("group", group), ("version", version)] {
+        for (what, s) in [
+            ("publisher", publisher),
+            ("group", group),
+            ("version", version),
+        ] {
             let ok = !s.is_empty()
                 && s != "."
                 && s != ".."
-                && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
             if !ok {
                 return Err(InvalidInput::Other(format!("invalid API {what} `{s}`")).into());
             }
@@ -95,6 +100,8 @@ pub struct ClientBuilder {
     timeout: Duration,
     page_size: u32,
     user_agent: Option<String>,
+    read_replica: bool,
+    accept_language: Option<String>,
 }
 
 #[derive(Debug)]
@@ -115,6 +122,8 @@ impl Default for ClientBuilder {
             timeout: Duration::from_secs(600),
             page_size: DEFAULT_PAGE_SIZE,
             user_agent: None,
+            read_replica: false,
+            accept_language: None,
         }
     }
 }
@@ -145,7 +154,9 @@ impl ClientBuilder {
     }
     /// Basic auth with a user name and web-service access key (on-premises).
     pub fn basic_auth(mut self, user: impl Into<String>, access_key: SecretString) -> Self {
-        self.auth = Some(AuthChoice::Source(Arc::new(BasicAuth::new(user, access_key))));
+        self.auth = Some(AuthChoice::Source(Arc::new(BasicAuth::new(
+            user, access_key,
+        ))));
         self
     }
     /// A fixed bearer token obtained elsewhere.
@@ -188,6 +199,17 @@ impl ClientBuilder {
         self.page_size = size.clamp(1, 20_000);
         self
     }
+    /// Sends `Data-Access-Intent: ReadOnly` on reads (lists and gets), so Business Central may
+    /// serve them from a read-only replica.
+    pub fn read_replica(mut self, on: bool) -> Self {
+        self.read_replica = on;
+        self
+    }
+    /// Language of error messages and formatted values (`Accept-Language`, e.g. `en-US`).
+    pub fn accept_language(mut self, language: impl Into<String>) -> Self {
+        self.accept_language = Some(language.into());
+        self
+    }
     /// Product token added to the `User-Agent`.
     pub fn user_agent(mut self, product: impl Into<String>) -> Self {
         self.user_agent = Some(product.into());
@@ -196,9 +218,9 @@ impl ClientBuilder {
 
     /// Builds the client.
     pub fn build(self) -> Result<Client, Error> {
-        let deployment = self
-            .deployment
-            .ok_or_else(|| InvalidInput::Other("no deployment: call cloud(), on_premises() or base_url()".into()))?;
+        let deployment = self.deployment.ok_or_else(|| {
+            InvalidInput::Other("no deployment: call cloud(), on_premises() or base_url()".into())
+        })?;
         let root = deployment.root_url();
         let mut http = HttpClient::builder(&root)
             .retry(self.retry)
@@ -211,6 +233,9 @@ impl ClientBuilder {
         if let Some(ua) = &self.user_agent {
             http = http.user_agent(ua);
         }
+        if let Some(lang) = &self.accept_language {
+            http = http.default_header("Accept-Language", lang);
+        }
         match self.auth {
             Some(AuthChoice::ClientCredentials(creds)) => {
                 let refresher = creds.into_refresher(Duration::from_secs(60))?;
@@ -220,7 +245,8 @@ impl ClientBuilder {
             Some(AuthChoice::None) => {}
             None => {
                 return Err(InvalidInput::Other(
-                    "no authentication: call client_credentials(), basic_auth() or no_auth()".into(),
+                    "no authentication: call client_credentials(), basic_auth() or no_auth()"
+                        .into(),
                 )
                 .into());
             }
@@ -230,6 +256,7 @@ impl ClientBuilder {
                 http: http.build()?,
                 deployment,
                 page_size: self.page_size,
+                read_replica: self.read_replica,
             }),
         })
     }
@@ -240,6 +267,7 @@ struct Inner {
     http: HttpClient,
     deployment: Deployment,
     page_size: u32,
+    read_replica: bool,
 }
 
 /// A Business Central client for one environment. Cheap to clone.
@@ -267,6 +295,14 @@ impl Client {
     }
     pub(crate) fn page_size(&self) -> u32 {
         self.inner.page_size
+    }
+    /// A GET request, with `Data-Access-Intent: ReadOnly` when configured.
+    pub(crate) fn read(&self, req: pos_http::Request) -> pos_http::Request {
+        if self.inner.read_replica {
+            req.header("Data-Access-Intent", "ReadOnly")
+        } else {
+            req
+        }
     }
     /// The standard API v2.0.
     pub fn api(&self) -> Api {
@@ -310,7 +346,11 @@ impl Api {
     }
     /// `companies` of this route.
     pub fn companies(&self) -> EntitySet<Company> {
-        EntitySet::new(self.client.clone(), self.route.path(), Company::ENTITY_SET.into())
+        EntitySet::new(
+            self.client.clone(),
+            self.route.path(),
+            Company::ENTITY_SET.into(),
+        )
     }
     /// Entities scoped to a company (`companies({id})/...`).
     pub fn company(&self, id: CompanyId) -> CompanyScope {

@@ -21,7 +21,7 @@ pub enum Error {
     /// Any other error answered by Business Central.
     #[error("{0}")]
     Api(ApiError),
-    /// Authentication failed (token endpoint refused, credentials rejected): re-authorise.
+    /// Authentication failed (token endpoint refused, credentials rejected with 401): re-authorise.
     #[error("authentication failed: {0}")]
     Auth(String),
     /// Still throttled (429) after the configured retries.
@@ -68,6 +68,22 @@ impl Error {
         match self {
             Error::NotFound(e) | Error::Conflict(e) | Error::Api(e) => Some(e),
             _ => None,
+        }
+    }
+
+    /// Whether the request may have been carried out although it failed (timeouts, lost
+    /// responses): check before repeating a create or a posting action.
+    pub fn may_have_reached_server(&self) -> bool {
+        match self {
+            Error::InvalidInput(_) | Error::Auth(_) | Error::RateLimited { .. } => false,
+            Error::Transport {
+                may_have_reached_server,
+                ..
+            } => *may_have_reached_server,
+            Error::Timeout | Error::Http(_) => true,
+            // The server answered: it refused, or it succeeded and the body was unreadable.
+            Error::Decode { .. } => true,
+            _ => false,
         }
     }
 
@@ -231,8 +247,8 @@ impl ApiError {
                 ("Unknown".to_owned(), text)
             }
         };
-        let correlation_id = correlation_from_message(&message)
-            .or_else(|| correlation_header.map(str::to_owned));
+        let correlation_id =
+            correlation_from_message(&message).or_else(|| correlation_header.map(str::to_owned));
         ApiError {
             status,
             code: ErrorCode(code),
@@ -280,8 +296,14 @@ mod tests {
     #[test]
     fn conflict_for_409_entity_changed_and_412() {
         let body = br#"{"error":{"code":"Request_EntityChanged","message":"Another user has already changed the record."}}"#;
-        assert!(matches!(Error::from_status(409, body, None), Error::Conflict(_)));
-        assert!(matches!(Error::from_status(412, b"", None), Error::Conflict(_)));
+        assert!(matches!(
+            Error::from_status(409, body, None),
+            Error::Conflict(_)
+        ));
+        assert!(matches!(
+            Error::from_status(412, b"", None),
+            Error::Conflict(_)
+        ));
         let dup = br#"{"error":{"code":"Internal_EntityWithSameKeyExists","message":"x"}}"#;
         let e = Error::from_status(409, dup, None);
         assert!(matches!(e, Error::Api(_)));
@@ -299,8 +321,14 @@ mod tests {
         let e = ApiError::parse(401, xml, None);
         assert!(e.message.contains("credentials"));
         let bad_utf8 = [0xff, 0xfe, b'x'];
-        assert_eq!(ApiError::parse(500, &bad_utf8, None).code.family(), ErrorFamily::Unknown);
+        assert_eq!(
+            ApiError::parse(500, &bad_utf8, None).code.family(),
+            ErrorFamily::Unknown
+        );
         let long = vec![b'a'; 5000];
-        assert_eq!(ApiError::parse(500, &long, None).message.len(), MAX_MESSAGE_CHARS);
+        assert_eq!(
+            ApiError::parse(500, &long, None).message.len(),
+            MAX_MESSAGE_CHARS
+        );
     }
 }

@@ -14,10 +14,12 @@ use uuid::Uuid;
 use crate::error::{Error, InvalidInput};
 
 /// Characters percent-encoded in a query option value. Unreserved characters and the OData
-/// punctuation `'(),:$*!@/` stay readable; everything else (space, `&`, `#`, `+`, `=`, `;`, `%`,
-/// non-ASCII) is encoded.
+/// punctuation `(),:$*!@/` stay readable; everything else (space, `'`, `&`, `#`, `+`, `=`, `;`,
+/// `%`, non-ASCII) is encoded. `'` is encoded because URL parsers encode it in queries anyway:
+/// encoding it here keeps the string built equal to the one sent.
 const QUERY_VALUE: &AsciiSet = &CONTROLS
     .add(b' ')
+    .add(b'\'')
     .add(b'"')
     .add(b'#')
     .add(b'%')
@@ -344,7 +346,9 @@ impl Expand {
     }
     /// Nested `$select`.
     pub fn select<S: Into<String>>(mut self, fields: impl IntoIterator<Item = S>) -> Self {
-        self.options.select.extend(fields.into_iter().map(Into::into));
+        self.options
+            .select
+            .extend(fields.into_iter().map(Into::into));
         self
     }
     /// Nested `$filter`.
@@ -429,7 +433,7 @@ impl QueryOptions {
 ///     .order_by("number", Order::Asc);
 /// assert_eq!(
 ///     q.to_query_string(),
-///     "$filter=number%20eq%20'10000'&$select=id,number\
+///     "$filter=number%20eq%20%2710000%27&$select=id,number\
 ///      &$expand=salesOrderLines($select%3Did,quantity)&$orderby=number"
 /// );
 /// ```
@@ -451,7 +455,9 @@ impl Query {
     }
     /// Adds properties to `$select`.
     pub fn select<S: Into<String>>(mut self, fields: impl IntoIterator<Item = S>) -> Self {
-        self.options.select.extend(fields.into_iter().map(Into::into));
+        self.options
+            .select
+            .extend(fields.into_iter().map(Into::into));
         self
     }
     /// Adds a navigation property to `$expand`.
@@ -499,7 +505,7 @@ mod tests {
         let q = Query::new().filter(Field::new("displayName").eq("O'Brien & Søn #1+2=3;%"));
         assert_eq!(
             q.to_query_string(),
-            "$filter=displayName%20eq%20'O''Brien%20%26%20S%C3%B8n%20%231%2B2%3D3%3B%25'"
+            "$filter=displayName%20eq%20%27O%27%27Brien%20%26%20S%C3%B8n%20%231%2B2%3D3%3B%25%27"
         );
     }
 
@@ -509,7 +515,7 @@ mod tests {
         assert_eq!(f.to_odata(), "startswith(city,'Zürich')");
         assert_eq!(
             Query::new().filter(f).to_query_string(),
-            "$filter=startswith(city,'Z%C3%BCrich')"
+            "$filter=startswith(city,%27Z%C3%BCrich%27)"
         );
     }
 
@@ -552,7 +558,10 @@ mod tests {
             .or(Field::new("number").eq("B"))
             .unwrap()
             .and(Field::new("blocked").eq(false));
-        assert_eq!(f.to_odata(), "(number eq 'A' or number eq 'B') and blocked eq false");
+        assert_eq!(
+            f.to_odata(),
+            "(number eq 'A' or number eq 'B') and blocked eq false"
+        );
     }
 
     #[test]

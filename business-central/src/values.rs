@@ -211,9 +211,7 @@ pub mod opt_datetime {
     use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 
     /// Decodes a date-time; year 1, empty and `null` become `None`.
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
         let s: Option<std::borrow::Cow<'de, str>> = Option::deserialize(d)?;
         match s.as_deref() {
             None | Some("") => Ok(None),
@@ -313,7 +311,10 @@ mod tests {
     fn decodes_member_names() {
         assert_eq!(decode_member_name("Non_x002D_Inventory"), "Non-Inventory");
         assert_eq!(decode_member_name("_x0020_"), " ");
-        assert_eq!(decode_member_name("Positive_x0020_Adjmt_x002E_"), "Positive Adjmt.");
+        assert_eq!(
+            decode_member_name("Positive_x0020_Adjmt_x002E_"),
+            "Positive Adjmt."
+        );
         assert_eq!(decode_member_name("Bad_x00"), "Bad_x00");
         assert_eq!(decode_member_name("x_xZZZZ_y"), "x_xZZZZ_y");
         assert_eq!(decode_member_name("Ünïcode_x0020_ok"), "Ünïcode ok");

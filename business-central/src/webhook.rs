@@ -58,7 +58,7 @@ impl EntitySet<Subscription> {
 
     /// Deletes a subscription (with its ETag, which Business Central requires here).
     pub async fn unsubscribe(&self, sub: &Subscription) -> Result<(), Error> {
-        let (id, etag) = crate::resources::id_and_etag_pub(sub)?;
+        let (id, etag) = crate::resources::id_and_etag(sub)?;
         self.delete(&id, Some(&etag)).await
     }
 }
@@ -66,7 +66,8 @@ impl EntitySet<Subscription> {
 impl Subscription {
     /// Whether the subscription expires within `margin` of `now` (renew it then).
     pub fn needs_renewal(&self, now: DateTime<Utc>, margin: ChronoDuration) -> bool {
-        self.expiration_date_time.is_none_or(|exp| exp - margin <= now)
+        self.expiration_date_time
+            .is_none_or(|exp| exp - margin <= now)
     }
 }
 
@@ -121,7 +122,9 @@ impl Notification {
         let start = self.resource.find("companies(")? + "companies(".len();
         let rest = &self.resource[start..];
         let end = rest.find(')')?;
-        Uuid::parse_str(&rest[..end]).ok().map(crate::ids::CompanyId)
+        Uuid::parse_str(&rest[..end])
+            .ok()
+            .map(crate::ids::CompanyId)
     }
 
     /// The entity set named in the resource (`customers`).
@@ -189,12 +192,10 @@ impl WebhookHandler {
 
     /// Handles one call: `query` is the raw query string (without `?`), `body` the request body.
     pub fn handle(&self, query: Option<&str>, body: &[u8]) -> WebhookReply {
-        if let Some(q) = query {
-            if let Some((_, token)) =
-                url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "validationToken")
-            {
-                return WebhookReply::Validation(token.into_owned());
-            }
+        if let Some((_, token)) = query.and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "validationToken")
+        }) {
+            return WebhookReply::Validation(token.into_owned());
         }
         let parsed: NotificationBody = match serde_json::from_slice(body) {
             Ok(b) => b,

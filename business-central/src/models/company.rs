@@ -18,48 +18,98 @@ use crate::values::{self, ETag};
 #[serde(rename_all = "camelCase")]
 pub struct Company {
     /// `@odata.etag`: send it back in `If-Match` to update or delete.
-    #[serde(rename = "@odata.etag", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "@odata.etag",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub etag: Option<ETag>,
     /// `id`.
-    #[serde(rename = "id", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "id",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub id: Option<CompanyId>,
     /// `systemVersion`.
-    #[serde(rename = "systemVersion", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "systemVersion",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub system_version: String,
     /// `timestamp`.
-    #[serde(rename = "timestamp", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "timestamp",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub timestamp: i64,
     /// `name` (at most 30 characters).
     #[serde(rename = "name", default, deserialize_with = "values::null_default")]
     pub name: String,
     /// `displayName` (at most 250 characters).
-    #[serde(rename = "displayName", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "displayName",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub display_name: String,
     /// `businessProfileId` (at most 250 characters).
-    #[serde(rename = "businessProfileId", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "businessProfileId",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub business_profile_id: String,
     /// `systemCreatedAt`.
     #[serde(rename = "systemCreatedAt", default, with = "values::opt_datetime")]
     pub system_created_at: Option<DateTime<Utc>>,
     /// `systemCreatedBy`.
-    #[serde(rename = "systemCreatedBy", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "systemCreatedBy",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub system_created_by: Option<uuid::Uuid>,
     /// `systemModifiedAt`.
     #[serde(rename = "systemModifiedAt", default, with = "values::opt_datetime")]
     pub system_modified_at: Option<DateTime<Utc>>,
     /// `systemModifiedBy`.
-    #[serde(rename = "systemModifiedBy", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "systemModifiedBy",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub system_modified_by: Option<uuid::Uuid>,
 }
 
 impl Company {
     /// Properties the server computes; they are never sent.
-    pub const READ_ONLY: &'static [&'static str] = &["id", "systemVersion", "timestamp", "name", "displayName", "businessProfileId", "systemCreatedAt", "systemCreatedBy", "systemModifiedAt", "systemModifiedBy"];
+    pub const READ_ONLY: &'static [&'static str] = &[
+        "id",
+        "systemVersion",
+        "timestamp",
+        "name",
+        "displayName",
+        "businessProfileId",
+        "systemCreatedAt",
+        "systemCreatedBy",
+        "systemModifiedAt",
+        "systemModifiedBy",
+    ];
 }
 
 impl Entity for Company {
     const ENTITY_SET: &'static str = "companies";
-    const MAX_LENGTHS: &'static [(&'static str, usize)] = &[("name", 30), ("displayName", 250), ("businessProfileId", 250)];
+    const MAX_LENGTHS: &'static [(&'static str, usize)] = &[
+        ("name", 30),
+        ("displayName", 250),
+        ("businessProfileId", 250),
+    ];
     type Id = CompanyId;
     fn entity_id(&self) -> Option<CompanyId> {
         self.id
@@ -68,4 +118,3 @@ impl Entity for Company {
         self.etag.as_ref()
     }
 }
-

@@ -18,10 +18,19 @@ use crate::values::{self, ETag};
 #[serde(rename_all = "camelCase")]
 pub struct Contact {
     /// `@odata.etag`: send it back in `If-Match` to update or delete.
-    #[serde(rename = "@odata.etag", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "@odata.etag",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub etag: Option<ETag>,
     /// `id`.
-    #[serde(rename = "id", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "id",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub id: Option<ContactId>,
     /// `number` (at most 20 characters).
     #[serde(rename = "number", default, deserialize_with = "values::null_default")]
@@ -30,25 +39,53 @@ pub struct Contact {
     #[serde(rename = "type", default, deserialize_with = "values::null_default")]
     pub r#type: ContactType,
     /// `displayName` (at most 100 characters).
-    #[serde(rename = "displayName", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "displayName",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub display_name: String,
     /// `jobTitle` (at most 30 characters).
-    #[serde(rename = "jobTitle", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "jobTitle",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub job_title: String,
     /// `companyNumber` (at most 20 characters).
-    #[serde(rename = "companyNumber", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "companyNumber",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub company_number: String,
     /// `companyName` (at most 100 characters).
-    #[serde(rename = "companyName", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "companyName",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub company_name: String,
     /// `contactBusinessRelation`.
-    #[serde(rename = "contactBusinessRelation", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "contactBusinessRelation",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub contact_business_relation: ContactBusinessRelation,
     /// `addressLine1` (at most 100 characters).
-    #[serde(rename = "addressLine1", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "addressLine1",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub address_line1: String,
     /// `addressLine2` (at most 50 characters).
-    #[serde(rename = "addressLine2", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "addressLine2",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub address_line2: String,
     /// `city` (at most 30 characters).
     #[serde(rename = "city", default, deserialize_with = "values::null_default")]
@@ -60,13 +97,25 @@ pub struct Contact {
     #[serde(rename = "country", default, deserialize_with = "values::null_default")]
     pub country: String,
     /// `postalCode` (at most 20 characters).
-    #[serde(rename = "postalCode", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "postalCode",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub postal_code: String,
     /// `phoneNumber` (at most 30 characters).
-    #[serde(rename = "phoneNumber", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "phoneNumber",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub phone_number: String,
     /// `mobilePhoneNumber` (at most 30 characters).
-    #[serde(rename = "mobilePhoneNumber", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "mobilePhoneNumber",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub mobile_phone_number: String,
     /// `email` (at most 80 characters).
     #[serde(rename = "email", default, deserialize_with = "values::null_default")]
@@ -75,19 +124,35 @@ pub struct Contact {
     #[serde(rename = "website", default, deserialize_with = "values::null_default")]
     pub website: String,
     /// `searchName` (at most 100 characters).
-    #[serde(rename = "searchName", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "searchName",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub search_name: String,
     /// `privacyBlocked`.
-    #[serde(rename = "privacyBlocked", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "privacyBlocked",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub privacy_blocked: bool,
     /// `taxRegistrationNumber`.
-    #[serde(rename = "taxRegistrationNumber", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "taxRegistrationNumber",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub tax_registration_number: String,
     /// `lastInteractionDate`.
     #[serde(rename = "lastInteractionDate", default, with = "values::opt_date")]
     pub last_interaction_date: Option<NaiveDate>,
     /// `lastModifiedDateTime`.
-    #[serde(rename = "lastModifiedDateTime", default, with = "values::opt_datetime")]
+    #[serde(
+        rename = "lastModifiedDateTime",
+        default,
+        with = "values::opt_datetime"
+    )]
     pub last_modified_date_time: Option<DateTime<Utc>>,
 }
 
@@ -98,7 +163,24 @@ impl Contact {
 
 impl Entity for Contact {
     const ENTITY_SET: &'static str = "contacts";
-    const MAX_LENGTHS: &'static [(&'static str, usize)] = &[("number", 20), ("displayName", 100), ("jobTitle", 30), ("companyNumber", 20), ("companyName", 100), ("addressLine1", 100), ("addressLine2", 50), ("city", 30), ("state", 30), ("country", 10), ("postalCode", 20), ("phoneNumber", 30), ("mobilePhoneNumber", 30), ("email", 80), ("website", 80), ("searchName", 100)];
+    const MAX_LENGTHS: &'static [(&'static str, usize)] = &[
+        ("number", 20),
+        ("displayName", 100),
+        ("jobTitle", 30),
+        ("companyNumber", 20),
+        ("companyName", 100),
+        ("addressLine1", 100),
+        ("addressLine2", 50),
+        ("city", 30),
+        ("state", 30),
+        ("country", 10),
+        ("postalCode", 20),
+        ("phoneNumber", 30),
+        ("mobilePhoneNumber", 30),
+        ("email", 80),
+        ("website", 80),
+        ("searchName", 100),
+    ];
     type Id = ContactId;
     fn entity_id(&self) -> Option<ContactId> {
         self.id
@@ -131,7 +213,10 @@ pub struct ContactInput {
     #[serde(rename = "companyName", skip_serializing_if = "Option::is_none")]
     pub company_name: Option<String>,
     /// `contactBusinessRelation`.
-    #[serde(rename = "contactBusinessRelation", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "contactBusinessRelation",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub contact_business_relation: Option<ContactBusinessRelation>,
     /// `addressLine1` (at most 100 characters).
     #[serde(rename = "addressLine1", skip_serializing_if = "Option::is_none")]
@@ -170,10 +255,17 @@ pub struct ContactInput {
     #[serde(rename = "privacyBlocked", skip_serializing_if = "Option::is_none")]
     pub privacy_blocked: Option<bool>,
     /// `taxRegistrationNumber`.
-    #[serde(rename = "taxRegistrationNumber", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxRegistrationNumber",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tax_registration_number: Option<String>,
     /// `lastInteractionDate`.
-    #[serde(rename = "lastInteractionDate", skip_serializing_if = "Option::is_none", with = "values::opt_date")]
+    #[serde(
+        rename = "lastInteractionDate",
+        skip_serializing_if = "Option::is_none",
+        with = "values::opt_date"
+    )]
     pub last_interaction_date: Option<NaiveDate>,
 }
 

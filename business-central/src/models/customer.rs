@@ -18,25 +18,46 @@ use crate::values::{self, ETag};
 #[serde(rename_all = "camelCase")]
 pub struct Customer {
     /// `@odata.etag`: send it back in `If-Match` to update or delete.
-    #[serde(rename = "@odata.etag", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "@odata.etag",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub etag: Option<ETag>,
     /// `id`.
-    #[serde(rename = "id", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "id",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub id: Option<CustomerId>,
     /// `number` (at most 20 characters).
     #[serde(rename = "number", default, deserialize_with = "values::null_default")]
     pub number: String,
     /// `displayName` (at most 100 characters).
-    #[serde(rename = "displayName", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "displayName",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub display_name: String,
     /// `type`.
     #[serde(rename = "type", default, deserialize_with = "values::null_default")]
     pub r#type: ContactType,
     /// `addressLine1` (at most 100 characters).
-    #[serde(rename = "addressLine1", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "addressLine1",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub address_line1: String,
     /// `addressLine2` (at most 50 characters).
-    #[serde(rename = "addressLine2", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "addressLine2",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub address_line2: String,
     /// `city` (at most 30 characters).
     #[serde(rename = "city", default, deserialize_with = "values::null_default")]
@@ -48,10 +69,18 @@ pub struct Customer {
     #[serde(rename = "country", default, deserialize_with = "values::null_default")]
     pub country: String,
     /// `postalCode` (at most 20 characters).
-    #[serde(rename = "postalCode", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "postalCode",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub postal_code: String,
     /// `phoneNumber` (at most 30 characters).
-    #[serde(rename = "phoneNumber", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "phoneNumber",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub phone_number: String,
     /// `email` (at most 80 characters).
     #[serde(rename = "email", default, deserialize_with = "values::null_default")]
@@ -60,7 +89,11 @@ pub struct Customer {
     #[serde(rename = "website", default, deserialize_with = "values::null_default")]
     pub website: String,
     /// `salespersonCode` (at most 20 characters).
-    #[serde(rename = "salespersonCode", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "salespersonCode",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub salesperson_code: String,
     /// `balanceDue`.
     #[serde(rename = "balanceDue", default, with = "values::decimal")]
@@ -69,54 +102,125 @@ pub struct Customer {
     #[serde(rename = "creditLimit", default, with = "values::decimal")]
     pub credit_limit: Decimal,
     /// `taxLiable`.
-    #[serde(rename = "taxLiable", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "taxLiable",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub tax_liable: bool,
     /// `taxAreaId`.
-    #[serde(rename = "taxAreaId", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "taxAreaId",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub tax_area_id: Option<uuid::Uuid>,
     /// `taxAreaDisplayName`.
-    #[serde(rename = "taxAreaDisplayName", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "taxAreaDisplayName",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub tax_area_display_name: String,
     /// `taxRegistrationNumber`.
-    #[serde(rename = "taxRegistrationNumber", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "taxRegistrationNumber",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub tax_registration_number: String,
     /// `currencyId`.
-    #[serde(rename = "currencyId", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "currencyId",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub currency_id: Option<uuid::Uuid>,
     /// `currencyCode`.
-    #[serde(rename = "currencyCode", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "currencyCode",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub currency_code: String,
     /// `paymentTermsId`.
-    #[serde(rename = "paymentTermsId", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "paymentTermsId",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub payment_terms_id: Option<PaymentTermId>,
     /// `shipmentMethodId`.
-    #[serde(rename = "shipmentMethodId", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "shipmentMethodId",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub shipment_method_id: Option<uuid::Uuid>,
     /// `paymentMethodId`.
-    #[serde(rename = "paymentMethodId", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "paymentMethodId",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub payment_method_id: Option<PaymentMethodId>,
     /// `blocked`.
     #[serde(rename = "blocked", default, deserialize_with = "values::null_default")]
     pub blocked: CustomerBlocked,
     /// `lastModifiedDateTime`.
-    #[serde(rename = "lastModifiedDateTime", default, with = "values::opt_datetime")]
+    #[serde(
+        rename = "lastModifiedDateTime",
+        default,
+        with = "values::opt_datetime"
+    )]
     pub last_modified_date_time: Option<DateTime<Utc>>,
     /// `paymentTerm`, when expanded with `$expand=paymentTerm`.
-    #[serde(rename = "paymentTerm", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "paymentTerm",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub payment_term: Option<Box<PaymentTerm>>,
     /// `paymentMethod`, when expanded with `$expand=paymentMethod`.
-    #[serde(rename = "paymentMethod", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "paymentMethod",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub payment_method: Option<Box<PaymentMethod>>,
 }
 
 impl Customer {
     /// Properties the server computes; they are never sent.
-    pub const READ_ONLY: &'static [&'static str] = &["id", "lastModifiedDateTime", "balanceDue", "taxAreaDisplayName"];
+    pub const READ_ONLY: &'static [&'static str] = &[
+        "id",
+        "lastModifiedDateTime",
+        "balanceDue",
+        "taxAreaDisplayName",
+    ];
 }
 
 impl Entity for Customer {
     const ENTITY_SET: &'static str = "customers";
-    const MAX_LENGTHS: &'static [(&'static str, usize)] = &[("number", 20), ("displayName", 100), ("addressLine1", 100), ("addressLine2", 50), ("city", 30), ("state", 30), ("country", 10), ("postalCode", 20), ("phoneNumber", 30), ("email", 80), ("website", 80), ("salespersonCode", 20)];
+    const MAX_LENGTHS: &'static [(&'static str, usize)] = &[
+        ("number", 20),
+        ("displayName", 100),
+        ("addressLine1", 100),
+        ("addressLine2", 50),
+        ("city", 30),
+        ("state", 30),
+        ("country", 10),
+        ("postalCode", 20),
+        ("phoneNumber", 30),
+        ("email", 80),
+        ("website", 80),
+        ("salespersonCode", 20),
+    ];
     type Id = CustomerId;
     fn entity_id(&self) -> Option<CustomerId> {
         self.id
@@ -170,7 +274,11 @@ pub struct CustomerInput {
     #[serde(rename = "salespersonCode", skip_serializing_if = "Option::is_none")]
     pub salesperson_code: Option<String>,
     /// `creditLimit`.
-    #[serde(rename = "creditLimit", skip_serializing_if = "Option::is_none", with = "values::opt_decimal")]
+    #[serde(
+        rename = "creditLimit",
+        skip_serializing_if = "Option::is_none",
+        with = "values::opt_decimal"
+    )]
     pub credit_limit: Option<Decimal>,
     /// `taxLiable`.
     #[serde(rename = "taxLiable", skip_serializing_if = "Option::is_none")]
@@ -179,7 +287,10 @@ pub struct CustomerInput {
     #[serde(rename = "taxAreaId", skip_serializing_if = "Option::is_none")]
     pub tax_area_id: Option<uuid::Uuid>,
     /// `taxRegistrationNumber`.
-    #[serde(rename = "taxRegistrationNumber", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taxRegistrationNumber",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tax_registration_number: Option<String>,
     /// `currencyId`.
     #[serde(rename = "currencyId", skip_serializing_if = "Option::is_none")]

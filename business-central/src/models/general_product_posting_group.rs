@@ -18,36 +18,72 @@ use crate::values::{self, ETag};
 #[serde(rename_all = "camelCase")]
 pub struct GeneralProductPostingGroup {
     /// `@odata.etag`: send it back in `If-Match` to update or delete.
-    #[serde(rename = "@odata.etag", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "@odata.etag",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub etag: Option<ETag>,
     /// `id`.
-    #[serde(rename = "id", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "id",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub id: Option<GeneralProductPostingGroupId>,
     /// `code` (at most 20 characters).
     #[serde(rename = "code", default, deserialize_with = "values::null_default")]
     pub code: String,
     /// `description` (at most 100 characters).
-    #[serde(rename = "description", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "description",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub description: String,
     /// `defaultVATProductPostingGroup` (at most 20 characters).
-    #[serde(rename = "defaultVATProductPostingGroup", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "defaultVATProductPostingGroup",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub default_vat_product_posting_group: String,
     /// `autoInsertDefault`.
-    #[serde(rename = "autoInsertDefault", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "autoInsertDefault",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub auto_insert_default: bool,
     /// `lastModifiedDateTime`.
-    #[serde(rename = "lastModifiedDateTime", default, with = "values::opt_datetime")]
+    #[serde(
+        rename = "lastModifiedDateTime",
+        default,
+        with = "values::opt_datetime"
+    )]
     pub last_modified_date_time: Option<DateTime<Utc>>,
 }
 
 impl GeneralProductPostingGroup {
     /// Properties the server computes; they are never sent.
-    pub const READ_ONLY: &'static [&'static str] = &["id", "code", "description", "defaultVATProductPostingGroup", "autoInsertDefault", "lastModifiedDateTime"];
+    pub const READ_ONLY: &'static [&'static str] = &[
+        "id",
+        "code",
+        "description",
+        "defaultVATProductPostingGroup",
+        "autoInsertDefault",
+        "lastModifiedDateTime",
+    ];
 }
 
 impl Entity for GeneralProductPostingGroup {
     const ENTITY_SET: &'static str = "generalProductPostingGroups";
-    const MAX_LENGTHS: &'static [(&'static str, usize)] = &[("code", 20), ("description", 100), ("defaultVATProductPostingGroup", 20)];
+    const MAX_LENGTHS: &'static [(&'static str, usize)] = &[
+        ("code", 20),
+        ("description", 100),
+        ("defaultVATProductPostingGroup", 20),
+    ];
     type Id = GeneralProductPostingGroupId;
     fn entity_id(&self) -> Option<GeneralProductPostingGroupId> {
         self.id
@@ -56,4 +92,3 @@ impl Entity for GeneralProductPostingGroup {
         self.etag.as_ref()
     }
 }
-

@@ -18,25 +18,43 @@ use crate::values::{self, ETag};
 #[serde(rename_all = "camelCase")]
 pub struct InventoryPostingGroup {
     /// `@odata.etag`: send it back in `If-Match` to update or delete.
-    #[serde(rename = "@odata.etag", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "@odata.etag",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub etag: Option<ETag>,
     /// `id`.
-    #[serde(rename = "id", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "id",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub id: Option<InventoryPostingGroupId>,
     /// `code` (at most 20 characters).
     #[serde(rename = "code", default, deserialize_with = "values::null_default")]
     pub code: String,
     /// `description` (at most 100 characters).
-    #[serde(rename = "description", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "description",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub description: String,
     /// `lastModifiedDateTime`.
-    #[serde(rename = "lastModifiedDateTime", default, with = "values::opt_datetime")]
+    #[serde(
+        rename = "lastModifiedDateTime",
+        default,
+        with = "values::opt_datetime"
+    )]
     pub last_modified_date_time: Option<DateTime<Utc>>,
 }
 
 impl InventoryPostingGroup {
     /// Properties the server computes; they are never sent.
-    pub const READ_ONLY: &'static [&'static str] = &["id", "code", "description", "lastModifiedDateTime"];
+    pub const READ_ONLY: &'static [&'static str] =
+        &["id", "code", "description", "lastModifiedDateTime"];
 }
 
 impl Entity for InventoryPostingGroup {
@@ -50,4 +68,3 @@ impl Entity for InventoryPostingGroup {
         self.etag.as_ref()
     }
 }
-

@@ -18,28 +18,54 @@ use crate::values::{self, ETag};
 #[serde(rename_all = "camelCase")]
 pub struct Item {
     /// `@odata.etag`: send it back in `If-Match` to update or delete.
-    #[serde(rename = "@odata.etag", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "@odata.etag",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub etag: Option<ETag>,
     /// `id`.
-    #[serde(rename = "id", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "id",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub id: Option<ItemId>,
     /// `number` (at most 20 characters).
     #[serde(rename = "number", default, deserialize_with = "values::null_default")]
     pub number: String,
     /// `displayName` (at most 100 characters).
-    #[serde(rename = "displayName", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "displayName",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub display_name: String,
     /// `displayName2` (at most 50 characters).
-    #[serde(rename = "displayName2", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "displayName2",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub display_name2: String,
     /// `type`.
     #[serde(rename = "type", default, deserialize_with = "values::null_default")]
     pub r#type: ItemType,
     /// `itemCategoryId`.
-    #[serde(rename = "itemCategoryId", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "itemCategoryId",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub item_category_id: Option<ItemCategoryId>,
     /// `itemCategoryCode` (at most 20 characters).
-    #[serde(rename = "itemCategoryCode", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "itemCategoryCode",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub item_category_code: String,
     /// `blocked`.
     #[serde(rename = "blocked", default, deserialize_with = "values::null_default")]
@@ -54,49 +80,109 @@ pub struct Item {
     #[serde(rename = "unitPrice", default, with = "values::decimal")]
     pub unit_price: Decimal,
     /// `priceIncludesTax`.
-    #[serde(rename = "priceIncludesTax", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "priceIncludesTax",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub price_includes_tax: bool,
     /// `unitCost`.
     #[serde(rename = "unitCost", default, with = "values::decimal")]
     pub unit_cost: Decimal,
     /// `taxGroupId`.
-    #[serde(rename = "taxGroupId", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "taxGroupId",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub tax_group_id: Option<uuid::Uuid>,
     /// `taxGroupCode` (at most 20 characters).
-    #[serde(rename = "taxGroupCode", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "taxGroupCode",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub tax_group_code: String,
     /// `baseUnitOfMeasureId`.
-    #[serde(rename = "baseUnitOfMeasureId", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "baseUnitOfMeasureId",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub base_unit_of_measure_id: Option<uuid::Uuid>,
     /// `baseUnitOfMeasureCode` (at most 10 characters).
-    #[serde(rename = "baseUnitOfMeasureCode", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "baseUnitOfMeasureCode",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub base_unit_of_measure_code: String,
     /// `generalProductPostingGroupId`.
-    #[serde(rename = "generalProductPostingGroupId", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "generalProductPostingGroupId",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub general_product_posting_group_id: Option<GeneralProductPostingGroupId>,
     /// `generalProductPostingGroupCode` (at most 20 characters).
-    #[serde(rename = "generalProductPostingGroupCode", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "generalProductPostingGroupCode",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub general_product_posting_group_code: String,
     /// `inventoryPostingGroupId`.
-    #[serde(rename = "inventoryPostingGroupId", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "inventoryPostingGroupId",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub inventory_posting_group_id: Option<InventoryPostingGroupId>,
     /// `inventoryPostingGroupCode` (at most 20 characters).
-    #[serde(rename = "inventoryPostingGroupCode", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "inventoryPostingGroupCode",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub inventory_posting_group_code: String,
     /// `lastModifiedDateTime`.
-    #[serde(rename = "lastModifiedDateTime", default, with = "values::opt_datetime")]
+    #[serde(
+        rename = "lastModifiedDateTime",
+        default,
+        with = "values::opt_datetime"
+    )]
     pub last_modified_date_time: Option<DateTime<Utc>>,
     /// `itemCategory`, when expanded with `$expand=itemCategory`.
-    #[serde(rename = "itemCategory", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "itemCategory",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub item_category: Option<Box<ItemCategory>>,
     /// `itemVariants`, when expanded with `$expand=itemVariants`.
-    #[serde(rename = "itemVariants", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "itemVariants",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub item_variants: Option<Vec<ItemVariant>>,
     /// `inventoryPostingGroup`, when expanded with `$expand=inventoryPostingGroup`.
-    #[serde(rename = "inventoryPostingGroup", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "inventoryPostingGroup",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub inventory_posting_group: Option<Box<InventoryPostingGroup>>,
     /// `generalProductPostingGroup`, when expanded with `$expand=generalProductPostingGroup`.
-    #[serde(rename = "generalProductPostingGroup", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "generalProductPostingGroup",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub general_product_posting_group: Option<Box<GeneralProductPostingGroup>>,
 }
 
@@ -107,7 +193,17 @@ impl Item {
 
 impl Entity for Item {
     const ENTITY_SET: &'static str = "items";
-    const MAX_LENGTHS: &'static [(&'static str, usize)] = &[("number", 20), ("displayName", 100), ("displayName2", 50), ("itemCategoryCode", 20), ("gtin", 14), ("taxGroupCode", 20), ("baseUnitOfMeasureCode", 10), ("generalProductPostingGroupCode", 20), ("inventoryPostingGroupCode", 20)];
+    const MAX_LENGTHS: &'static [(&'static str, usize)] = &[
+        ("number", 20),
+        ("displayName", 100),
+        ("displayName2", 50),
+        ("itemCategoryCode", 20),
+        ("gtin", 14),
+        ("taxGroupCode", 20),
+        ("baseUnitOfMeasureCode", 10),
+        ("generalProductPostingGroupCode", 20),
+        ("inventoryPostingGroupCode", 20),
+    ];
     type Id = ItemId;
     fn entity_id(&self) -> Option<ItemId> {
         self.id
@@ -146,16 +242,28 @@ pub struct ItemInput {
     #[serde(rename = "gtin", skip_serializing_if = "Option::is_none")]
     pub gtin: Option<String>,
     /// `inventory`.
-    #[serde(rename = "inventory", skip_serializing_if = "Option::is_none", with = "values::opt_decimal")]
+    #[serde(
+        rename = "inventory",
+        skip_serializing_if = "Option::is_none",
+        with = "values::opt_decimal"
+    )]
     pub inventory: Option<Decimal>,
     /// `unitPrice`.
-    #[serde(rename = "unitPrice", skip_serializing_if = "Option::is_none", with = "values::opt_decimal")]
+    #[serde(
+        rename = "unitPrice",
+        skip_serializing_if = "Option::is_none",
+        with = "values::opt_decimal"
+    )]
     pub unit_price: Option<Decimal>,
     /// `priceIncludesTax`.
     #[serde(rename = "priceIncludesTax", skip_serializing_if = "Option::is_none")]
     pub price_includes_tax: Option<bool>,
     /// `unitCost`.
-    #[serde(rename = "unitCost", skip_serializing_if = "Option::is_none", with = "values::opt_decimal")]
+    #[serde(
+        rename = "unitCost",
+        skip_serializing_if = "Option::is_none",
+        with = "values::opt_decimal"
+    )]
     pub unit_cost: Option<Decimal>,
     /// `taxGroupId`.
     #[serde(rename = "taxGroupId", skip_serializing_if = "Option::is_none")]
@@ -164,22 +272,40 @@ pub struct ItemInput {
     #[serde(rename = "taxGroupCode", skip_serializing_if = "Option::is_none")]
     pub tax_group_code: Option<String>,
     /// `baseUnitOfMeasureId`.
-    #[serde(rename = "baseUnitOfMeasureId", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "baseUnitOfMeasureId",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub base_unit_of_measure_id: Option<uuid::Uuid>,
     /// `baseUnitOfMeasureCode` (at most 10 characters).
-    #[serde(rename = "baseUnitOfMeasureCode", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "baseUnitOfMeasureCode",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub base_unit_of_measure_code: Option<String>,
     /// `generalProductPostingGroupId`.
-    #[serde(rename = "generalProductPostingGroupId", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "generalProductPostingGroupId",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub general_product_posting_group_id: Option<GeneralProductPostingGroupId>,
     /// `generalProductPostingGroupCode` (at most 20 characters).
-    #[serde(rename = "generalProductPostingGroupCode", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "generalProductPostingGroupCode",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub general_product_posting_group_code: Option<String>,
     /// `inventoryPostingGroupId`.
-    #[serde(rename = "inventoryPostingGroupId", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "inventoryPostingGroupId",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub inventory_posting_group_id: Option<InventoryPostingGroupId>,
     /// `inventoryPostingGroupCode` (at most 20 characters).
-    #[serde(rename = "inventoryPostingGroupCode", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "inventoryPostingGroupCode",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub inventory_posting_group_code: Option<String>,
 }
 

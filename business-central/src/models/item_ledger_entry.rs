@@ -18,37 +18,78 @@ use crate::values::{self, ETag};
 #[serde(rename_all = "camelCase")]
 pub struct ItemLedgerEntry {
     /// `@odata.etag`: send it back in `If-Match` to update or delete.
-    #[serde(rename = "@odata.etag", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "@odata.etag",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub etag: Option<ETag>,
     /// `id`.
-    #[serde(rename = "id", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "id",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub id: Option<ItemLedgerEntryId>,
     /// `entryNumber`.
-    #[serde(rename = "entryNumber", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "entryNumber",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub entry_number: i32,
     /// `itemNumber` (at most 20 characters).
-    #[serde(rename = "itemNumber", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "itemNumber",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub item_number: String,
     /// `postingDate`.
     #[serde(rename = "postingDate", default, with = "values::opt_date")]
     pub posting_date: Option<NaiveDate>,
     /// `entryType`.
-    #[serde(rename = "entryType", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "entryType",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub entry_type: ItemLedgerEntryType,
     /// `sourceNumber` (at most 20 characters).
-    #[serde(rename = "sourceNumber", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "sourceNumber",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub source_number: String,
     /// `sourceType`.
-    #[serde(rename = "sourceType", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "sourceType",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub source_type: SourceType,
     /// `documentNumber` (at most 20 characters).
-    #[serde(rename = "documentNumber", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "documentNumber",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub document_number: String,
     /// `documentType`.
-    #[serde(rename = "documentType", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "documentType",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub document_type: ItemLedgerDocumentType,
     /// `description` (at most 100 characters).
-    #[serde(rename = "description", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "description",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub description: String,
     /// `quantity`.
     #[serde(rename = "quantity", default, with = "values::decimal")]
@@ -60,18 +101,42 @@ pub struct ItemLedgerEntry {
     #[serde(rename = "costAmountActual", default, with = "values::decimal")]
     pub cost_amount_actual: Decimal,
     /// `lastModifiedDateTime`.
-    #[serde(rename = "lastModifiedDateTime", default, with = "values::opt_datetime")]
+    #[serde(
+        rename = "lastModifiedDateTime",
+        default,
+        with = "values::opt_datetime"
+    )]
     pub last_modified_date_time: Option<DateTime<Utc>>,
 }
 
 impl ItemLedgerEntry {
     /// Properties the server computes; they are never sent.
-    pub const READ_ONLY: &'static [&'static str] = &["id", "entryNumber", "itemNumber", "postingDate", "entryType", "sourceNumber", "sourceType", "documentNumber", "documentType", "description", "quantity", "salesAmountActual", "costAmountActual", "lastModifiedDateTime"];
+    pub const READ_ONLY: &'static [&'static str] = &[
+        "id",
+        "entryNumber",
+        "itemNumber",
+        "postingDate",
+        "entryType",
+        "sourceNumber",
+        "sourceType",
+        "documentNumber",
+        "documentType",
+        "description",
+        "quantity",
+        "salesAmountActual",
+        "costAmountActual",
+        "lastModifiedDateTime",
+    ];
 }
 
 impl Entity for ItemLedgerEntry {
     const ENTITY_SET: &'static str = "itemLedgerEntries";
-    const MAX_LENGTHS: &'static [(&'static str, usize)] = &[("itemNumber", 20), ("sourceNumber", 20), ("documentNumber", 20), ("description", 100)];
+    const MAX_LENGTHS: &'static [(&'static str, usize)] = &[
+        ("itemNumber", 20),
+        ("sourceNumber", 20),
+        ("documentNumber", 20),
+        ("description", 100),
+    ];
     type Id = ItemLedgerEntryId;
     fn entity_id(&self) -> Option<ItemLedgerEntryId> {
         self.id
@@ -80,4 +145,3 @@ impl Entity for ItemLedgerEntry {
         self.etag.as_ref()
     }
 }
-

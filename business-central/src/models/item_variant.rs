@@ -18,25 +18,51 @@ use crate::values::{self, ETag};
 #[serde(rename_all = "camelCase")]
 pub struct ItemVariant {
     /// `@odata.etag`: send it back in `If-Match` to update or delete.
-    #[serde(rename = "@odata.etag", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "@odata.etag",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub etag: Option<ETag>,
     /// `id`.
-    #[serde(rename = "id", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "id",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub id: Option<ItemVariantId>,
     /// `itemId`.
-    #[serde(rename = "itemId", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "itemId",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub item_id: Option<ItemId>,
     /// `itemNumber` (at most 20 characters).
-    #[serde(rename = "itemNumber", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "itemNumber",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub item_number: String,
     /// `code` (at most 10 characters).
     #[serde(rename = "code", default, deserialize_with = "values::null_default")]
     pub code: String,
     /// `description` (at most 100 characters).
-    #[serde(rename = "description", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "description",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub description: String,
     /// `lastModifiedDateTime`.
-    #[serde(rename = "lastModifiedDateTime", default, with = "values::opt_datetime")]
+    #[serde(
+        rename = "lastModifiedDateTime",
+        default,
+        with = "values::opt_datetime"
+    )]
     pub last_modified_date_time: Option<DateTime<Utc>>,
     /// `item`, when expanded with `$expand=item`.
     #[serde(rename = "item", default, skip_serializing_if = "Option::is_none")]
@@ -50,7 +76,8 @@ impl ItemVariant {
 
 impl Entity for ItemVariant {
     const ENTITY_SET: &'static str = "itemVariants";
-    const MAX_LENGTHS: &'static [(&'static str, usize)] = &[("itemNumber", 20), ("code", 10), ("description", 100)];
+    const MAX_LENGTHS: &'static [(&'static str, usize)] =
+        &[("itemNumber", 20), ("code", 10), ("description", 100)];
     type Id = ItemVariantId;
     fn entity_id(&self) -> Option<ItemVariantId> {
         self.id

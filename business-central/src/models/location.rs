@@ -18,25 +18,46 @@ use crate::values::{self, ETag};
 #[serde(rename_all = "camelCase")]
 pub struct Location {
     /// `@odata.etag`: send it back in `If-Match` to update or delete.
-    #[serde(rename = "@odata.etag", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "@odata.etag",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub etag: Option<ETag>,
     /// `id`.
-    #[serde(rename = "id", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "id",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub id: Option<LocationId>,
     /// `code` (at most 10 characters).
     #[serde(rename = "code", default, deserialize_with = "values::null_default")]
     pub code: String,
     /// `displayName` (at most 100 characters).
-    #[serde(rename = "displayName", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "displayName",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub display_name: String,
     /// `contact` (at most 100 characters).
     #[serde(rename = "contact", default, deserialize_with = "values::null_default")]
     pub contact: String,
     /// `addressLine1` (at most 100 characters).
-    #[serde(rename = "addressLine1", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "addressLine1",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub address_line1: String,
     /// `addressLine2` (at most 50 characters).
-    #[serde(rename = "addressLine2", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "addressLine2",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub address_line2: String,
     /// `city` (at most 30 characters).
     #[serde(rename = "city", default, deserialize_with = "values::null_default")]
@@ -48,10 +69,18 @@ pub struct Location {
     #[serde(rename = "country", default, deserialize_with = "values::null_default")]
     pub country: String,
     /// `postalCode` (at most 20 characters).
-    #[serde(rename = "postalCode", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "postalCode",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub postal_code: String,
     /// `phoneNumber` (at most 30 characters).
-    #[serde(rename = "phoneNumber", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "phoneNumber",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub phone_number: String,
     /// `email` (at most 80 characters).
     #[serde(rename = "email", default, deserialize_with = "values::null_default")]
@@ -60,7 +89,11 @@ pub struct Location {
     #[serde(rename = "website", default, deserialize_with = "values::null_default")]
     pub website: String,
     /// `lastModifiedDateTime`.
-    #[serde(rename = "lastModifiedDateTime", default, with = "values::opt_datetime")]
+    #[serde(
+        rename = "lastModifiedDateTime",
+        default,
+        with = "values::opt_datetime"
+    )]
     pub last_modified_date_time: Option<DateTime<Utc>>,
 }
 
@@ -71,7 +104,20 @@ impl Location {
 
 impl Entity for Location {
     const ENTITY_SET: &'static str = "locations";
-    const MAX_LENGTHS: &'static [(&'static str, usize)] = &[("code", 10), ("displayName", 100), ("contact", 100), ("addressLine1", 100), ("addressLine2", 50), ("city", 30), ("state", 30), ("country", 10), ("postalCode", 20), ("phoneNumber", 30), ("email", 80), ("website", 90)];
+    const MAX_LENGTHS: &'static [(&'static str, usize)] = &[
+        ("code", 10),
+        ("displayName", 100),
+        ("contact", 100),
+        ("addressLine1", 100),
+        ("addressLine2", 50),
+        ("city", 30),
+        ("state", 30),
+        ("country", 10),
+        ("postalCode", 20),
+        ("phoneNumber", 30),
+        ("email", 80),
+        ("website", 90),
+    ];
     type Id = LocationId;
     fn entity_id(&self) -> Option<LocationId> {
         self.id

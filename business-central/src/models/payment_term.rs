@@ -18,31 +18,60 @@ use crate::values::{self, ETag};
 #[serde(rename_all = "camelCase")]
 pub struct PaymentTerm {
     /// `@odata.etag`: send it back in `If-Match` to update or delete.
-    #[serde(rename = "@odata.etag", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "@odata.etag",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub etag: Option<ETag>,
     /// `id`.
-    #[serde(rename = "id", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "id",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub id: Option<PaymentTermId>,
     /// `code` (at most 10 characters).
     #[serde(rename = "code", default, deserialize_with = "values::null_default")]
     pub code: String,
     /// `displayName` (at most 100 characters).
-    #[serde(rename = "displayName", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "displayName",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub display_name: String,
     /// `dueDateCalculation`.
-    #[serde(rename = "dueDateCalculation", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "dueDateCalculation",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub due_date_calculation: String,
     /// `discountDateCalculation`.
-    #[serde(rename = "discountDateCalculation", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "discountDateCalculation",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub discount_date_calculation: String,
     /// `discountPercent`.
     #[serde(rename = "discountPercent", default, with = "values::decimal")]
     pub discount_percent: Decimal,
     /// `calculateDiscountOnCreditMemos`.
-    #[serde(rename = "calculateDiscountOnCreditMemos", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "calculateDiscountOnCreditMemos",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub calculate_discount_on_credit_memos: bool,
     /// `lastModifiedDateTime`.
-    #[serde(rename = "lastModifiedDateTime", default, with = "values::opt_datetime")]
+    #[serde(
+        rename = "lastModifiedDateTime",
+        default,
+        with = "values::opt_datetime"
+    )]
     pub last_modified_date_time: Option<DateTime<Utc>>,
 }
 
@@ -77,13 +106,23 @@ pub struct PaymentTermInput {
     #[serde(rename = "dueDateCalculation", skip_serializing_if = "Option::is_none")]
     pub due_date_calculation: Option<String>,
     /// `discountDateCalculation`.
-    #[serde(rename = "discountDateCalculation", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "discountDateCalculation",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub discount_date_calculation: Option<String>,
     /// `discountPercent`.
-    #[serde(rename = "discountPercent", skip_serializing_if = "Option::is_none", with = "values::opt_decimal")]
+    #[serde(
+        rename = "discountPercent",
+        skip_serializing_if = "Option::is_none",
+        with = "values::opt_decimal"
+    )]
     pub discount_percent: Option<Decimal>,
     /// `calculateDiscountOnCreditMemos`.
-    #[serde(rename = "calculateDiscountOnCreditMemos", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "calculateDiscountOnCreditMemos",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub calculate_discount_on_credit_memos: Option<bool>,
 }
 

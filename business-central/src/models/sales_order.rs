@@ -18,16 +18,29 @@ use crate::values::{self, ETag};
 #[serde(rename_all = "camelCase")]
 pub struct SalesOrder {
     /// `@odata.etag`: send it back in `If-Match` to update or delete.
-    #[serde(rename = "@odata.etag", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "@odata.etag",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub etag: Option<ETag>,
     /// `id`.
-    #[serde(rename = "id", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "id",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub id: Option<SalesOrderId>,
     /// `number` (at most 20 characters).
     #[serde(rename = "number", default, deserialize_with = "values::null_default")]
     pub number: String,
     /// `externalDocumentNumber` (at most 35 characters).
-    #[serde(rename = "externalDocumentNumber", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "externalDocumentNumber",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub external_document_number: String,
     /// `orderDate`.
     #[serde(rename = "orderDate", default, with = "values::opt_date")]
@@ -36,109 +49,254 @@ pub struct SalesOrder {
     #[serde(rename = "postingDate", default, with = "values::opt_date")]
     pub posting_date: Option<NaiveDate>,
     /// `customerId`.
-    #[serde(rename = "customerId", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "customerId",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub customer_id: Option<CustomerId>,
     /// `customerNumber` (at most 20 characters).
-    #[serde(rename = "customerNumber", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "customerNumber",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub customer_number: String,
     /// `customerName` (at most 100 characters).
-    #[serde(rename = "customerName", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "customerName",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub customer_name: String,
     /// `billToName` (at most 100 characters).
-    #[serde(rename = "billToName", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "billToName",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub bill_to_name: String,
     /// `billToCustomerId`.
-    #[serde(rename = "billToCustomerId", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "billToCustomerId",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub bill_to_customer_id: Option<CustomerId>,
     /// `billToCustomerNumber` (at most 20 characters).
-    #[serde(rename = "billToCustomerNumber", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "billToCustomerNumber",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub bill_to_customer_number: String,
     /// `shipToName` (at most 100 characters).
-    #[serde(rename = "shipToName", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "shipToName",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub ship_to_name: String,
     /// `shipToContact` (at most 100 characters).
-    #[serde(rename = "shipToContact", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "shipToContact",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub ship_to_contact: String,
     /// `sellToAddressLine1` (at most 100 characters).
-    #[serde(rename = "sellToAddressLine1", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "sellToAddressLine1",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub sell_to_address_line1: String,
     /// `sellToAddressLine2` (at most 50 characters).
-    #[serde(rename = "sellToAddressLine2", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "sellToAddressLine2",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub sell_to_address_line2: String,
     /// `sellToCity` (at most 30 characters).
-    #[serde(rename = "sellToCity", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "sellToCity",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub sell_to_city: String,
     /// `sellToCountry` (at most 10 characters).
-    #[serde(rename = "sellToCountry", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "sellToCountry",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub sell_to_country: String,
     /// `sellToState` (at most 30 characters).
-    #[serde(rename = "sellToState", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "sellToState",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub sell_to_state: String,
     /// `sellToPostCode` (at most 20 characters).
-    #[serde(rename = "sellToPostCode", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "sellToPostCode",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub sell_to_post_code: String,
     /// `billToAddressLine1` (at most 100 characters).
-    #[serde(rename = "billToAddressLine1", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "billToAddressLine1",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub bill_to_address_line1: String,
     /// `billToAddressLine2` (at most 50 characters).
-    #[serde(rename = "billToAddressLine2", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "billToAddressLine2",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub bill_to_address_line2: String,
     /// `billToCity` (at most 30 characters).
-    #[serde(rename = "billToCity", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "billToCity",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub bill_to_city: String,
     /// `billToCountry` (at most 10 characters).
-    #[serde(rename = "billToCountry", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "billToCountry",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub bill_to_country: String,
     /// `billToState` (at most 30 characters).
-    #[serde(rename = "billToState", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "billToState",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub bill_to_state: String,
     /// `billToPostCode` (at most 20 characters).
-    #[serde(rename = "billToPostCode", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "billToPostCode",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub bill_to_post_code: String,
     /// `shipToAddressLine1` (at most 100 characters).
-    #[serde(rename = "shipToAddressLine1", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "shipToAddressLine1",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub ship_to_address_line1: String,
     /// `shipToAddressLine2` (at most 50 characters).
-    #[serde(rename = "shipToAddressLine2", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "shipToAddressLine2",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub ship_to_address_line2: String,
     /// `shipToCity` (at most 30 characters).
-    #[serde(rename = "shipToCity", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "shipToCity",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub ship_to_city: String,
     /// `shipToCountry` (at most 10 characters).
-    #[serde(rename = "shipToCountry", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "shipToCountry",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub ship_to_country: String,
     /// `shipToState` (at most 30 characters).
-    #[serde(rename = "shipToState", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "shipToState",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub ship_to_state: String,
     /// `shipToPostCode` (at most 20 characters).
-    #[serde(rename = "shipToPostCode", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "shipToPostCode",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub ship_to_post_code: String,
     /// `shortcutDimension1Code` (at most 20 characters).
-    #[serde(rename = "shortcutDimension1Code", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "shortcutDimension1Code",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub shortcut_dimension1_code: String,
     /// `shortcutDimension2Code` (at most 20 characters).
-    #[serde(rename = "shortcutDimension2Code", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "shortcutDimension2Code",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub shortcut_dimension2_code: String,
     /// `currencyId`.
-    #[serde(rename = "currencyId", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "currencyId",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub currency_id: Option<uuid::Uuid>,
     /// `currencyCode`.
-    #[serde(rename = "currencyCode", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "currencyCode",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub currency_code: String,
     /// `pricesIncludeTax`.
-    #[serde(rename = "pricesIncludeTax", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "pricesIncludeTax",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub prices_include_tax: bool,
     /// `paymentTermsId`.
-    #[serde(rename = "paymentTermsId", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "paymentTermsId",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub payment_terms_id: Option<PaymentTermId>,
     /// `shipmentMethodId`.
-    #[serde(rename = "shipmentMethodId", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "shipmentMethodId",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub shipment_method_id: Option<uuid::Uuid>,
     /// `salesperson` (at most 20 characters).
-    #[serde(rename = "salesperson", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "salesperson",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub salesperson: String,
     /// `partialShipping`.
-    #[serde(rename = "partialShipping", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "partialShipping",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub partial_shipping: bool,
     /// `requestedDeliveryDate`.
     #[serde(rename = "requestedDeliveryDate", default, with = "values::opt_date")]
@@ -147,7 +305,11 @@ pub struct SalesOrder {
     #[serde(rename = "discountAmount", default, with = "values::decimal")]
     pub discount_amount: Decimal,
     /// `discountAppliedBeforeTax`.
-    #[serde(rename = "discountAppliedBeforeTax", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "discountAppliedBeforeTax",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub discount_applied_before_tax: bool,
     /// `totalAmountExcludingTax`.
     #[serde(rename = "totalAmountExcludingTax", default, with = "values::decimal")]
@@ -159,16 +321,28 @@ pub struct SalesOrder {
     #[serde(rename = "totalAmountIncludingTax", default, with = "values::decimal")]
     pub total_amount_including_tax: Decimal,
     /// `fullyShipped`.
-    #[serde(rename = "fullyShipped", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "fullyShipped",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub fully_shipped: bool,
     /// `status`.
     #[serde(rename = "status", default, deserialize_with = "values::null_default")]
     pub status: SalesOrderStatus,
     /// `lastModifiedDateTime`.
-    #[serde(rename = "lastModifiedDateTime", default, with = "values::opt_datetime")]
+    #[serde(
+        rename = "lastModifiedDateTime",
+        default,
+        with = "values::opt_datetime"
+    )]
     pub last_modified_date_time: Option<DateTime<Utc>>,
     /// `phoneNumber` (at most 30 characters).
-    #[serde(rename = "phoneNumber", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "phoneNumber",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub phone_number: String,
     /// `email` (at most 80 characters).
     #[serde(rename = "email", default, deserialize_with = "values::null_default")]
@@ -177,18 +351,71 @@ pub struct SalesOrder {
     #[serde(rename = "customer", default, skip_serializing_if = "Option::is_none")]
     pub customer: Option<Box<Customer>>,
     /// `salesOrderLines`, when expanded with `$expand=salesOrderLines`.
-    #[serde(rename = "salesOrderLines", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "salesOrderLines",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sales_order_lines: Option<Vec<SalesOrderLine>>,
 }
 
 impl SalesOrder {
     /// Properties the server computes; they are never sent.
-    pub const READ_ONLY: &'static [&'static str] = &["id", "lastModifiedDateTime", "number", "customerName", "fullyShipped", "status", "billToName", "billToAddressLine1", "billToAddressLine2", "billToCity", "billToCountry", "billToState", "billToPostCode", "totalAmountExcludingTax", "totalTaxAmount", "totalAmountIncludingTax"];
+    pub const READ_ONLY: &'static [&'static str] = &[
+        "id",
+        "lastModifiedDateTime",
+        "number",
+        "customerName",
+        "fullyShipped",
+        "status",
+        "billToName",
+        "billToAddressLine1",
+        "billToAddressLine2",
+        "billToCity",
+        "billToCountry",
+        "billToState",
+        "billToPostCode",
+        "totalAmountExcludingTax",
+        "totalTaxAmount",
+        "totalAmountIncludingTax",
+    ];
 }
 
 impl Entity for SalesOrder {
     const ENTITY_SET: &'static str = "salesOrders";
-    const MAX_LENGTHS: &'static [(&'static str, usize)] = &[("number", 20), ("externalDocumentNumber", 35), ("customerNumber", 20), ("customerName", 100), ("billToName", 100), ("billToCustomerNumber", 20), ("shipToName", 100), ("shipToContact", 100), ("sellToAddressLine1", 100), ("sellToAddressLine2", 50), ("sellToCity", 30), ("sellToCountry", 10), ("sellToState", 30), ("sellToPostCode", 20), ("billToAddressLine1", 100), ("billToAddressLine2", 50), ("billToCity", 30), ("billToCountry", 10), ("billToState", 30), ("billToPostCode", 20), ("shipToAddressLine1", 100), ("shipToAddressLine2", 50), ("shipToCity", 30), ("shipToCountry", 10), ("shipToState", 30), ("shipToPostCode", 20), ("shortcutDimension1Code", 20), ("shortcutDimension2Code", 20), ("salesperson", 20), ("phoneNumber", 30), ("email", 80)];
+    const MAX_LENGTHS: &'static [(&'static str, usize)] = &[
+        ("number", 20),
+        ("externalDocumentNumber", 35),
+        ("customerNumber", 20),
+        ("customerName", 100),
+        ("billToName", 100),
+        ("billToCustomerNumber", 20),
+        ("shipToName", 100),
+        ("shipToContact", 100),
+        ("sellToAddressLine1", 100),
+        ("sellToAddressLine2", 50),
+        ("sellToCity", 30),
+        ("sellToCountry", 10),
+        ("sellToState", 30),
+        ("sellToPostCode", 20),
+        ("billToAddressLine1", 100),
+        ("billToAddressLine2", 50),
+        ("billToCity", 30),
+        ("billToCountry", 10),
+        ("billToState", 30),
+        ("billToPostCode", 20),
+        ("shipToAddressLine1", 100),
+        ("shipToAddressLine2", 50),
+        ("shipToCity", 30),
+        ("shipToCountry", 10),
+        ("shipToState", 30),
+        ("shipToPostCode", 20),
+        ("shortcutDimension1Code", 20),
+        ("shortcutDimension2Code", 20),
+        ("salesperson", 20),
+        ("phoneNumber", 30),
+        ("email", 80),
+    ];
     type Id = SalesOrderId;
     fn entity_id(&self) -> Option<SalesOrderId> {
         self.id
@@ -203,13 +430,24 @@ impl Entity for SalesOrder {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SalesOrderInput {
     /// `externalDocumentNumber` (at most 35 characters).
-    #[serde(rename = "externalDocumentNumber", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "externalDocumentNumber",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub external_document_number: Option<String>,
     /// `orderDate`.
-    #[serde(rename = "orderDate", skip_serializing_if = "Option::is_none", with = "values::opt_date")]
+    #[serde(
+        rename = "orderDate",
+        skip_serializing_if = "Option::is_none",
+        with = "values::opt_date"
+    )]
     pub order_date: Option<NaiveDate>,
     /// `postingDate`.
-    #[serde(rename = "postingDate", skip_serializing_if = "Option::is_none", with = "values::opt_date")]
+    #[serde(
+        rename = "postingDate",
+        skip_serializing_if = "Option::is_none",
+        with = "values::opt_date"
+    )]
     pub posting_date: Option<NaiveDate>,
     /// `customerId`.
     #[serde(rename = "customerId", skip_serializing_if = "Option::is_none")]
@@ -221,7 +459,10 @@ pub struct SalesOrderInput {
     #[serde(rename = "billToCustomerId", skip_serializing_if = "Option::is_none")]
     pub bill_to_customer_id: Option<CustomerId>,
     /// `billToCustomerNumber` (at most 20 characters).
-    #[serde(rename = "billToCustomerNumber", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "billToCustomerNumber",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub bill_to_customer_number: Option<String>,
     /// `shipToName` (at most 100 characters).
     #[serde(rename = "shipToName", skip_serializing_if = "Option::is_none")]
@@ -266,10 +507,16 @@ pub struct SalesOrderInput {
     #[serde(rename = "shipToPostCode", skip_serializing_if = "Option::is_none")]
     pub ship_to_post_code: Option<String>,
     /// `shortcutDimension1Code` (at most 20 characters).
-    #[serde(rename = "shortcutDimension1Code", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "shortcutDimension1Code",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub shortcut_dimension1_code: Option<String>,
     /// `shortcutDimension2Code` (at most 20 characters).
-    #[serde(rename = "shortcutDimension2Code", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "shortcutDimension2Code",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub shortcut_dimension2_code: Option<String>,
     /// `currencyId`.
     #[serde(rename = "currencyId", skip_serializing_if = "Option::is_none")]
@@ -293,13 +540,24 @@ pub struct SalesOrderInput {
     #[serde(rename = "partialShipping", skip_serializing_if = "Option::is_none")]
     pub partial_shipping: Option<bool>,
     /// `requestedDeliveryDate`.
-    #[serde(rename = "requestedDeliveryDate", skip_serializing_if = "Option::is_none", with = "values::opt_date")]
+    #[serde(
+        rename = "requestedDeliveryDate",
+        skip_serializing_if = "Option::is_none",
+        with = "values::opt_date"
+    )]
     pub requested_delivery_date: Option<NaiveDate>,
     /// `discountAmount`.
-    #[serde(rename = "discountAmount", skip_serializing_if = "Option::is_none", with = "values::opt_decimal")]
+    #[serde(
+        rename = "discountAmount",
+        skip_serializing_if = "Option::is_none",
+        with = "values::opt_decimal"
+    )]
     pub discount_amount: Option<Decimal>,
     /// `discountAppliedBeforeTax`.
-    #[serde(rename = "discountAppliedBeforeTax", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "discountAppliedBeforeTax",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub discount_applied_before_tax: Option<bool>,
     /// `phoneNumber` (at most 30 characters).
     #[serde(rename = "phoneNumber", skip_serializing_if = "Option::is_none")]
@@ -494,7 +752,9 @@ impl SalesOrderInput {
     }
     /// Adds a line for a deep insert.
     pub fn line(mut self, line: SalesOrderLineInput) -> Self {
-        self.sales_order_lines.get_or_insert_with(Vec::new).push(line);
+        self.sales_order_lines
+            .get_or_insert_with(Vec::new)
+            .push(line);
         self
     }
 }
@@ -505,7 +765,11 @@ impl WritableEntity for SalesOrder {
         crate::entity::check_lengths(Self::ENTITY_SET, Self::MAX_LENGTHS, body)?;
         if let Some(lines) = body.get("salesOrderLines").and_then(|l| l.as_array()) {
             for line in lines {
-                crate::entity::check_lengths(SalesOrderLine::ENTITY_SET, SalesOrderLine::MAX_LENGTHS, line)?;
+                crate::entity::check_lengths(
+                    SalesOrderLine::ENTITY_SET,
+                    SalesOrderLine::MAX_LENGTHS,
+                    line,
+                )?;
             }
         }
         Ok(())

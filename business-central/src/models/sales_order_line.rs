@@ -18,40 +18,93 @@ use crate::values::{self, ETag};
 #[serde(rename_all = "camelCase")]
 pub struct SalesOrderLine {
     /// `@odata.etag`: send it back in `If-Match` to update or delete.
-    #[serde(rename = "@odata.etag", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "@odata.etag",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub etag: Option<ETag>,
     /// `id`.
-    #[serde(rename = "id", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "id",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub id: Option<SalesOrderLineId>,
     /// `documentId`.
-    #[serde(rename = "documentId", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "documentId",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub document_id: Option<SalesOrderId>,
     /// `sequence`.
-    #[serde(rename = "sequence", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "sequence",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub sequence: i32,
     /// `itemId`.
-    #[serde(rename = "itemId", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "itemId",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub item_id: Option<ItemId>,
     /// `accountId`.
-    #[serde(rename = "accountId", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "accountId",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub account_id: Option<uuid::Uuid>,
     /// `lineType`.
-    #[serde(rename = "lineType", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "lineType",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub line_type: LineType,
     /// `lineObjectNumber` (at most 20 characters).
-    #[serde(rename = "lineObjectNumber", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "lineObjectNumber",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub line_object_number: String,
     /// `description` (at most 100 characters).
-    #[serde(rename = "description", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "description",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub description: String,
     /// `description2` (at most 50 characters).
-    #[serde(rename = "description2", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "description2",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub description2: String,
     /// `unitOfMeasureId`.
-    #[serde(rename = "unitOfMeasureId", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "unitOfMeasureId",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub unit_of_measure_id: Option<uuid::Uuid>,
     /// `unitOfMeasureCode` (at most 10 characters).
-    #[serde(rename = "unitOfMeasureCode", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "unitOfMeasureCode",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub unit_of_measure_code: String,
     /// `quantity`.
     #[serde(rename = "quantity", default, with = "values::decimal")]
@@ -66,7 +119,11 @@ pub struct SalesOrderLine {
     #[serde(rename = "discountPercent", default, with = "values::decimal")]
     pub discount_percent: Decimal,
     /// `discountAppliedBeforeTax`.
-    #[serde(rename = "discountAppliedBeforeTax", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "discountAppliedBeforeTax",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub discount_applied_before_tax: bool,
     /// `amountExcludingTax`.
     #[serde(rename = "amountExcludingTax", default, with = "values::decimal")]
@@ -84,7 +141,11 @@ pub struct SalesOrderLine {
     #[serde(rename = "amountIncludingTax", default, with = "values::decimal")]
     pub amount_including_tax: Decimal,
     /// `invoiceDiscountAllocation`.
-    #[serde(rename = "invoiceDiscountAllocation", default, with = "values::decimal")]
+    #[serde(
+        rename = "invoiceDiscountAllocation",
+        default,
+        with = "values::decimal"
+    )]
     pub invoice_discount_allocation: Decimal,
     /// `netAmount`.
     #[serde(rename = "netAmount", default, with = "values::decimal")]
@@ -111,10 +172,20 @@ pub struct SalesOrderLine {
     #[serde(rename = "shipQuantity", default, with = "values::decimal")]
     pub ship_quantity: Decimal,
     /// `itemVariantId`.
-    #[serde(rename = "itemVariantId", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "itemVariantId",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub item_variant_id: Option<ItemVariantId>,
     /// `locationId`.
-    #[serde(rename = "locationId", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "locationId",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub location_id: Option<LocationId>,
     /// `item`, when expanded with `$expand=item`.
     #[serde(rename = "item", default, skip_serializing_if = "Option::is_none")]
@@ -123,12 +194,30 @@ pub struct SalesOrderLine {
 
 impl SalesOrderLine {
     /// Properties the server computes; they are never sent.
-    pub const READ_ONLY: &'static [&'static str] = &["id", "amountExcludingTax", "taxPercent", "totalTaxAmount", "amountIncludingTax", "invoiceDiscountAllocation", "netAmount", "netTaxAmount", "netAmountIncludingTax", "shippedQuantity", "invoicedQuantity"];
+    pub const READ_ONLY: &'static [&'static str] = &[
+        "id",
+        "amountExcludingTax",
+        "taxPercent",
+        "totalTaxAmount",
+        "amountIncludingTax",
+        "invoiceDiscountAllocation",
+        "netAmount",
+        "netTaxAmount",
+        "netAmountIncludingTax",
+        "shippedQuantity",
+        "invoicedQuantity",
+    ];
 }
 
 impl Entity for SalesOrderLine {
     const ENTITY_SET: &'static str = "salesOrderLines";
-    const MAX_LENGTHS: &'static [(&'static str, usize)] = &[("lineObjectNumber", 20), ("description", 100), ("description2", 50), ("unitOfMeasureCode", 10), ("taxCode", 50)];
+    const MAX_LENGTHS: &'static [(&'static str, usize)] = &[
+        ("lineObjectNumber", 20),
+        ("description", 100),
+        ("description2", 50),
+        ("unitOfMeasureCode", 10),
+        ("taxCode", 50),
+    ];
     type Id = SalesOrderLineId;
     fn entity_id(&self) -> Option<SalesOrderLineId> {
         self.id
@@ -173,31 +262,62 @@ pub struct SalesOrderLineInput {
     #[serde(rename = "unitOfMeasureCode", skip_serializing_if = "Option::is_none")]
     pub unit_of_measure_code: Option<String>,
     /// `quantity`.
-    #[serde(rename = "quantity", skip_serializing_if = "Option::is_none", with = "values::opt_decimal")]
+    #[serde(
+        rename = "quantity",
+        skip_serializing_if = "Option::is_none",
+        with = "values::opt_decimal"
+    )]
     pub quantity: Option<Decimal>,
     /// `unitPrice`.
-    #[serde(rename = "unitPrice", skip_serializing_if = "Option::is_none", with = "values::opt_decimal")]
+    #[serde(
+        rename = "unitPrice",
+        skip_serializing_if = "Option::is_none",
+        with = "values::opt_decimal"
+    )]
     pub unit_price: Option<Decimal>,
     /// `discountAmount`.
-    #[serde(rename = "discountAmount", skip_serializing_if = "Option::is_none", with = "values::opt_decimal")]
+    #[serde(
+        rename = "discountAmount",
+        skip_serializing_if = "Option::is_none",
+        with = "values::opt_decimal"
+    )]
     pub discount_amount: Option<Decimal>,
     /// `discountPercent`.
-    #[serde(rename = "discountPercent", skip_serializing_if = "Option::is_none", with = "values::opt_decimal")]
+    #[serde(
+        rename = "discountPercent",
+        skip_serializing_if = "Option::is_none",
+        with = "values::opt_decimal"
+    )]
     pub discount_percent: Option<Decimal>,
     /// `discountAppliedBeforeTax`.
-    #[serde(rename = "discountAppliedBeforeTax", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "discountAppliedBeforeTax",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub discount_applied_before_tax: Option<bool>,
     /// `taxCode` (at most 50 characters).
     #[serde(rename = "taxCode", skip_serializing_if = "Option::is_none")]
     pub tax_code: Option<String>,
     /// `shipmentDate`.
-    #[serde(rename = "shipmentDate", skip_serializing_if = "Option::is_none", with = "values::opt_date")]
+    #[serde(
+        rename = "shipmentDate",
+        skip_serializing_if = "Option::is_none",
+        with = "values::opt_date"
+    )]
     pub shipment_date: Option<NaiveDate>,
     /// `invoiceQuantity`.
-    #[serde(rename = "invoiceQuantity", skip_serializing_if = "Option::is_none", with = "values::opt_decimal")]
+    #[serde(
+        rename = "invoiceQuantity",
+        skip_serializing_if = "Option::is_none",
+        with = "values::opt_decimal"
+    )]
     pub invoice_quantity: Option<Decimal>,
     /// `shipQuantity`.
-    #[serde(rename = "shipQuantity", skip_serializing_if = "Option::is_none", with = "values::opt_decimal")]
+    #[serde(
+        rename = "shipQuantity",
+        skip_serializing_if = "Option::is_none",
+        with = "values::opt_decimal"
+    )]
     pub ship_quantity: Option<Decimal>,
     /// `itemVariantId`.
     #[serde(rename = "itemVariantId", skip_serializing_if = "Option::is_none")]

@@ -18,28 +18,61 @@ use crate::values::{self, ETag};
 #[serde(rename_all = "camelCase")]
 pub struct Subscription {
     /// `@odata.etag`: send it back in `If-Match` to update or delete.
-    #[serde(rename = "@odata.etag", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "@odata.etag",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub etag: Option<ETag>,
     /// `subscriptionId` (at most 150 characters).
-    #[serde(rename = "subscriptionId", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "subscriptionId",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub subscription_id: String,
     /// `notificationUrl`.
-    #[serde(rename = "notificationUrl", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "notificationUrl",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub notification_url: String,
     /// `resource`.
-    #[serde(rename = "resource", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "resource",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub resource: String,
     /// `timestamp`.
-    #[serde(rename = "timestamp", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "timestamp",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub timestamp: i64,
     /// `userId`.
-    #[serde(rename = "userId", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "userId",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub user_id: Option<uuid::Uuid>,
     /// `lastModifiedDateTime`.
-    #[serde(rename = "lastModifiedDateTime", default, with = "values::opt_datetime")]
+    #[serde(
+        rename = "lastModifiedDateTime",
+        default,
+        with = "values::opt_datetime"
+    )]
     pub last_modified_date_time: Option<DateTime<Utc>>,
     /// `clientState` (at most 2048 characters).
-    #[serde(rename = "clientState", default, deserialize_with = "values::null_default")]
+    #[serde(
+        rename = "clientState",
+        default,
+        deserialize_with = "values::null_default"
+    )]
     pub client_state: String,
     /// `expirationDateTime`.
     #[serde(rename = "expirationDateTime", default, with = "values::opt_datetime")]
@@ -48,24 +81,45 @@ pub struct Subscription {
     #[serde(rename = "systemCreatedAt", default, with = "values::opt_datetime")]
     pub system_created_at: Option<DateTime<Utc>>,
     /// `systemCreatedBy`.
-    #[serde(rename = "systemCreatedBy", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "systemCreatedBy",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub system_created_by: Option<uuid::Uuid>,
     /// `systemModifiedAt`.
     #[serde(rename = "systemModifiedAt", default, with = "values::opt_datetime")]
     pub system_modified_at: Option<DateTime<Utc>>,
     /// `systemModifiedBy`.
-    #[serde(rename = "systemModifiedBy", default, deserialize_with = "values::opt_guid::deserialize", serialize_with = "values::opt_guid::serialize")]
+    #[serde(
+        rename = "systemModifiedBy",
+        default,
+        deserialize_with = "values::opt_guid::deserialize",
+        serialize_with = "values::opt_guid::serialize"
+    )]
     pub system_modified_by: Option<uuid::Uuid>,
 }
 
 impl Subscription {
     /// Properties the server computes; they are never sent.
-    pub const READ_ONLY: &'static [&'static str] = &["subscriptionId", "timestamp", "userId", "lastModifiedDateTime", "expirationDateTime", "systemCreatedAt", "systemCreatedBy", "systemModifiedAt", "systemModifiedBy"];
+    pub const READ_ONLY: &'static [&'static str] = &[
+        "subscriptionId",
+        "timestamp",
+        "userId",
+        "lastModifiedDateTime",
+        "expirationDateTime",
+        "systemCreatedAt",
+        "systemCreatedBy",
+        "systemModifiedAt",
+        "systemModifiedBy",
+    ];
 }
 
 impl Entity for Subscription {
     const ENTITY_SET: &'static str = "subscriptions";
-    const MAX_LENGTHS: &'static [(&'static str, usize)] = &[("subscriptionId", 150), ("clientState", 2048)];
+    const MAX_LENGTHS: &'static [(&'static str, usize)] =
+        &[("subscriptionId", 150), ("clientState", 2048)];
     type Id = String;
     fn entity_id(&self) -> Option<String> {
         Some(self.subscription_id.clone()).filter(|k| !k.is_empty())

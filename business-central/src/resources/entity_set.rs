@@ -13,6 +13,28 @@ use crate::error::{Error, InvalidInput};
 use crate::query::{Filter, Literal, Query};
 use crate::values::ETag;
 
+/// What [`EntitySet::create_once`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CreateOutcome<E> {
+    /// The entity was created by this call (possibly recovered after a lost response).
+    Created(E),
+    /// An entity with that key already existed; nothing was created.
+    AlreadyExisted(E),
+}
+
+impl<E> CreateOutcome<E> {
+    /// The entity, either way.
+    pub fn into_inner(self) -> E {
+        match self {
+            CreateOutcome::Created(e) | CreateOutcome::AlreadyExisted(e) => e,
+        }
+    }
+    /// Whether this call created it.
+    pub fn was_created(&self) -> bool {
+        matches!(self, CreateOutcome::Created(_))
+    }
+}
+
 /// One page of a list, with the link to the next page (a resumable cursor).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<E> {
@@ -61,6 +83,7 @@ impl<E> std::fmt::Debug for EntitySet<E> {
 enum Next {
     First(String),
     Link(Url),
+    Repeated(String),
     Done,
 }
 
@@ -116,7 +139,8 @@ impl<E: Entity> EntitySet<E> {
     pub fn pages(&self, query: Query) -> BoxStream<'static, Result<Page<E>, Error>> {
         let page_size = query
             .requested_page_size()
-            .unwrap_or_else(|| self.client.page_size());
+            .unwrap_or_else(|| self.client.page_size())
+            .clamp(1, 20_000);
         let qs = query.to_query_string();
         let first = if qs.is_empty() {
             self.path()
@@ -158,6 +182,7 @@ impl<E: Entity> EntitySet<E> {
             let prefer = format!("odata.maxpagesize={}", st.page_size);
             let req = match std::mem::replace(&mut st.next, Next::Done) {
                 Next::Done => return Ok(None),
+                Next::Repeated(link) => return Err(Error::RepeatedNextLink(link)),
                 Next::First(path_and_query) => {
                     let (path, qs) = path_and_query
                         .split_once('?')
@@ -169,17 +194,19 @@ impl<E: Entity> EntitySet<E> {
                     st.client.http().request_url(Method::GET, url)
                 }
             };
-            let resp = req.header("Prefer", &prefer).send().await?;
+            let resp = st.client.read(req).header("Prefer", &prefer).send().await?;
             let body: PageBody<E> = resp.json()?;
             if let Some(link) = &body.next_link {
                 let url = Url::parse(link).map_err(|e| Error::Decode {
                     path: "@odata.nextLink".into(),
                     message: e.to_string(),
                 })?;
-                if st.seen.contains(url.as_str()) {
-                    return Err(Error::RepeatedNextLink(link.clone()));
-                }
-                st.next = Next::Link(url);
+                // The page itself is good; the loop is reported on the next poll.
+                st.next = if st.seen.contains(url.as_str()) {
+                    Next::Repeated(link.clone())
+                } else {
+                    Next::Link(url)
+                };
             }
             Ok(Some((
                 Page {
@@ -228,13 +255,12 @@ impl<E: Entity> EntitySet<E> {
 
     /// One entity by key, with `$select`/`$expand`.
     pub async fn get_with(&self, id: &E::Id, query: Query) -> Result<E, Error> {
-        let resp = self
+        let req = self
             .client
             .http()
             .get(&self.entity_path(id))
-            .raw_query(&query.to_query_string())
-            .send()
-            .await?;
+            .raw_query(&query.to_query_string());
+        let resp = self.client.read(req).send().await?;
         Ok(resp.json()?)
     }
 }
@@ -259,6 +285,34 @@ impl<E: WritableEntity> EntitySet<E> {
             .send()
             .await?;
         Ok(resp.json()?)
+    }
+
+    /// Creates an entity unless one with `key_field eq key_value` exists (for sales documents
+    /// the external document number, for master data the number): looks first, creates, and if
+    /// the create failed in a way that may still have committed it (timeout, lost response),
+    /// looks again before reporting the error. Never creates twice.
+    pub async fn create_once(
+        &self,
+        key_field: &str,
+        key_value: &str,
+        input: &E::Input,
+    ) -> Result<CreateOutcome<E>, Error> {
+        let find = || async {
+            let q = Query::new().filter(crate::query::Field::new(key_field).eq(key_value));
+            let mut s = self.list(q);
+            s.next().await.transpose()
+        };
+        if let Some(existing) = find().await? {
+            return Ok(CreateOutcome::AlreadyExisted(existing));
+        }
+        match self.create(input).await {
+            Ok(e) => Ok(CreateOutcome::Created(e)),
+            Err(err) if err.may_have_reached_server() => match find().await {
+                Ok(Some(e)) => Ok(CreateOutcome::Created(e)),
+                _ => Err(err),
+            },
+            Err(err) => Err(err),
+        }
     }
 
     /// Updates an entity (`PATCH` with `If-Match: etag`); returns it with its new ETag.

@@ -4,5 +4,5 @@
 mod entity_set;
 mod sales;
 
-pub use entity_set::{EntitySet, Page};
-pub(crate) use entity_set::id_and_etag as id_and_etag_pub;
+pub(crate) use entity_set::id_and_etag;
+pub use entity_set::{CreateOutcome, EntitySet, Page};

@@ -48,7 +48,11 @@ impl EntitySet<SalesInvoice> {
     }
 }
 
-async fn bound_action<E>(set: &EntitySet<E>, key: &dyn EntityKey, action: &str) -> Result<(), Error> {
+async fn bound_action<E>(
+    set: &EntitySet<E>,
+    key: &dyn EntityKey,
+    action: &str,
+) -> Result<(), Error> {
     let path = format!("{}/Microsoft.NAV.{action}", set.entity_path(key));
     set.client()
         .http()
@@ -56,6 +60,36 @@ async fn bound_action<E>(set: &EntitySet<E>, key: &dyn EntityKey, action: &str) 
         .send()
         .await?;
     Ok(())
+}
+
+impl crate::client::CompanyScope {
+    /// Quantities still to ship on open sales orders, by item number (`lineObjectNumber` of
+    /// item lines): what open orders reserve from stock. Reads every order with its lines
+    /// (`$expand`, only the needed fields), one request per page.
+    pub async fn open_order_quantities(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, rust_decimal::Decimal>, Error> {
+        use futures::TryStreamExt;
+        let query = Query::new()
+            .select(["id"])
+            .expand(Expand::new("salesOrderLines").select([
+                "lineType",
+                "lineObjectNumber",
+                "quantity",
+                "shippedQuantity",
+            ]));
+        let mut out = std::collections::BTreeMap::new();
+        let mut orders = self.sales_orders().list(query);
+        while let Some(order) = orders.try_next().await? {
+            for line in order.sales_order_lines.unwrap_or_default() {
+                if line.line_type == LineType::Item && !line.line_object_number.is_empty() {
+                    *out.entry(line.line_object_number.clone())
+                        .or_insert(rust_decimal::Decimal::ZERO) += line.outstanding_quantity();
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 impl SalesOrderLine {
