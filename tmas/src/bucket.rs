@@ -38,7 +38,13 @@ impl SummaryData {
     }
 
     /// Adds totals to a local date and wall-clock time (floored to the interval start).
-    pub fn add_local(&mut self, location: &LocationId, date: NaiveDate, start: IntervalStart, totals: &Totals) {
+    pub fn add_local(
+        &mut self,
+        location: &LocationId,
+        date: NaiveDate,
+        start: IntervalStart,
+        totals: &Totals,
+    ) {
         let start = self.interval.start_of(start.time());
         self.map
             .entry((location.clone(), date, start))
@@ -47,7 +53,13 @@ impl SummaryData {
     }
 
     /// Adds totals that happened at the UTC instant `at` in a store whose time zone is `tz`.
-    pub fn add_at<Z: TimeZone>(&mut self, location: &LocationId, tz: &Z, at: DateTime<Utc>, totals: &Totals) {
+    pub fn add_at<Z: TimeZone>(
+        &mut self,
+        location: &LocationId,
+        tz: &Z,
+        at: DateTime<Utc>,
+        totals: &Totals,
+    ) {
         let local = at.with_timezone(tz).naive_local();
         let start = self.interval.start_of(local.time());
         self.map
@@ -112,19 +124,26 @@ impl SummaryData {
     }
 
     /// The totals of one location, local date and interval.
-    pub fn get(&self, location: &LocationId, date: NaiveDate, start: IntervalStart) -> Option<&Totals> {
+    pub fn get(
+        &self,
+        location: &LocationId,
+        date: NaiveDate,
+        start: IntervalStart,
+    ) -> Option<&Totals> {
         self.map.get(&(location.clone(), date, start))
     }
 
     /// Every row with data, sorted by location, date and interval start (the order the summary
     /// writer needs).
     pub fn rows(&self) -> impl Iterator<Item = SummaryRow> + Send + '_ {
-        self.map.iter().map(|((location, date, start), totals)| SummaryRow {
-            location: location.clone(),
-            date: *date,
-            start: *start,
-            totals: *totals,
-        })
+        self.map
+            .iter()
+            .map(|((location, date, start), totals)| SummaryRow {
+                location: location.clone(),
+                date: *date,
+                start: *start,
+                totals: *totals,
+            })
     }
 
     /// Locations that have data.
@@ -184,8 +203,20 @@ mod tests {
         // 2026-03-29: 02:00 CET jumps to 03:00 CEST (01:00 UTC).
         let mut d = SummaryData::new(Interval::Hour);
         let day = NaiveDate::from_ymd_opt(2026, 3, 29).unwrap();
-        d.add_sale(&loc(), &Amsterdam, utc("2026-03-29T00:59:59Z"), dec!(10), dec!(1)); // 01:59 CET
-        d.add_sale(&loc(), &Amsterdam, utc("2026-03-29T01:00:00Z"), dec!(20), dec!(2)); // 03:00 CEST
+        d.add_sale(
+            &loc(),
+            &Amsterdam,
+            utc("2026-03-29T00:59:59Z"),
+            dec!(10),
+            dec!(1),
+        ); // 01:59 CET
+        d.add_sale(
+            &loc(),
+            &Amsterdam,
+            utc("2026-03-29T01:00:00Z"),
+            dec!(20),
+            dec!(2),
+        ); // 03:00 CEST
         assert_eq!(d.get(&loc(), day, h(1)).unwrap().sales, dec!(10));
         assert!(d.get(&loc(), day, h(2)).is_none());
         assert_eq!(d.get(&loc(), day, h(3)).unwrap().sales, dec!(20));
@@ -196,8 +227,20 @@ mod tests {
         // 2026-10-25: 03:00 CEST falls back to 02:00 CET (01:00 UTC); 02:xx happens twice.
         let mut d = SummaryData::new(Interval::Hour);
         let day = NaiveDate::from_ymd_opt(2026, 10, 25).unwrap();
-        d.add_sale(&loc(), &Amsterdam, utc("2026-10-25T00:30:00Z"), dec!(10), dec!(1)); // 02:30 CEST
-        d.add_sale(&loc(), &Amsterdam, utc("2026-10-25T01:30:00Z"), dec!(5.5), dec!(2)); // 02:30 CET
+        d.add_sale(
+            &loc(),
+            &Amsterdam,
+            utc("2026-10-25T00:30:00Z"),
+            dec!(10),
+            dec!(1),
+        ); // 02:30 CEST
+        d.add_sale(
+            &loc(),
+            &Amsterdam,
+            utc("2026-10-25T01:30:00Z"),
+            dec!(5.5),
+            dec!(2),
+        ); // 02:30 CET
         let t = d.get(&loc(), day, h(2)).unwrap();
         assert_eq!((t.sales, t.transactions, t.items), (dec!(15.5), 2, dec!(3)));
     }
@@ -207,10 +250,21 @@ mod tests {
         let mut d = SummaryData::new(Interval::Hour);
         let day = NaiveDate::from_ymd_opt(2026, 10, 25).unwrap();
         // 01:30 CEST .. 03:30 CET is three real hours: 0.5 in hour 01, 2 in hour 02 (twice), 0.5 in 03.
-        d.add_staff_time(&loc(), &Amsterdam, utc("2026-10-24T23:30:00Z"), utc("2026-10-25T02:30:00Z"));
-        assert_eq!(d.get(&loc(), day, h(1)).unwrap().staff_hours, Some(dec!(0.5)));
+        d.add_staff_time(
+            &loc(),
+            &Amsterdam,
+            utc("2026-10-24T23:30:00Z"),
+            utc("2026-10-25T02:30:00Z"),
+        );
+        assert_eq!(
+            d.get(&loc(), day, h(1)).unwrap().staff_hours,
+            Some(dec!(0.5))
+        );
         assert_eq!(d.get(&loc(), day, h(2)).unwrap().staff_hours, Some(dec!(2)));
-        assert_eq!(d.get(&loc(), day, h(3)).unwrap().staff_hours, Some(dec!(0.5)));
+        assert_eq!(
+            d.get(&loc(), day, h(3)).unwrap().staff_hours,
+            Some(dec!(0.5))
+        );
         let total: Decimal = d.rows().filter_map(|r| r.totals.staff_hours).sum();
         assert_eq!(total, dec!(3));
     }
@@ -220,11 +274,22 @@ mod tests {
         let mut d = SummaryData::new(Interval::QuarterHour);
         let day = NaiveDate::from_ymd_opt(2026, 3, 29).unwrap();
         // 01:50 CET .. 03:10 CEST is 20 real minutes.
-        d.add_staff_time(&loc(), &Amsterdam, utc("2026-03-29T00:50:00Z"), utc("2026-03-29T01:10:00Z"));
+        d.add_staff_time(
+            &loc(),
+            &Amsterdam,
+            utc("2026-03-29T00:50:00Z"),
+            utc("2026-03-29T01:10:00Z"),
+        );
         let total: Decimal = d.rows().filter_map(|r| r.totals.staff_hours).sum();
         assert_eq!(total.round_dp(6), dec!(0.333333));
-        assert!(d.get(&loc(), day, IntervalStart::new(1, 45).unwrap()).is_some());
-        assert!(d.get(&loc(), day, IntervalStart::new(3, 0).unwrap()).is_some());
+        assert!(
+            d.get(&loc(), day, IntervalStart::new(1, 45).unwrap())
+                .is_some()
+        );
+        assert!(
+            d.get(&loc(), day, IntervalStart::new(3, 0).unwrap())
+                .is_some()
+        );
         assert_eq!(d.len(), 2);
     }
 }

@@ -194,7 +194,9 @@ mod tests {
     fn lightspeed_guid_last_eight() {
         let s = LocationIdStrategy::lightspeed_x();
         assert_eq!(
-            s.map("0adaafb3-6583-11e5-fb60-c4ad5a8ce6a5").unwrap().as_str(),
+            s.map("0adaafb3-6583-11e5-fb60-c4ad5a8ce6a5")
+                .unwrap()
+                .as_str(),
             "5a8ce6a5"
         );
         assert_eq!(

@@ -14,7 +14,9 @@ use crate::error::WriteError;
 use crate::format::{
     SummaryFormat, TimeColumn, TransactionLogFormat, format_amount, format_quantity,
 };
-use crate::model::{DateRange, Interval, IntervalStart, LocationId, SummaryRow, Totals, TransactionRow};
+use crate::model::{
+    DateRange, Interval, IntervalStart, LocationId, SummaryRow, Totals, TransactionRow,
+};
 
 const CHUNK_SIZE: usize = 64 * 1024;
 
@@ -102,7 +104,14 @@ impl SummarySpec {
         cols.join(&d.to_string())
     }
 
-    fn encode_row(&self, location: &LocationId, date: chrono::NaiveDate, start: IntervalStart, t: &Totals, out: &mut String) {
+    fn encode_row(
+        &self,
+        location: &LocationId,
+        date: chrono::NaiveDate,
+        start: IntervalStart,
+        t: &Totals,
+        out: &mut String,
+    ) {
         let d = self.format.delimiter.as_char();
         let date_text = self.format.date_format.format(date);
         // Writing into a String cannot fail.
@@ -119,7 +128,11 @@ impl SummarySpec {
             format_quantity(t.items)
         );
         if self.format.staff_hours {
-            let _ = write!(out, "{d}{}", format_amount(t.staff_hours.unwrap_or_default()));
+            let _ = write!(
+                out,
+                "{d}{}",
+                format_amount(t.staff_hours.unwrap_or_default())
+            );
         }
         out.push_str(self.format.line_ending.as_str());
     }
@@ -198,7 +211,8 @@ impl<'a, I: Iterator<Item = SummaryRow>> SummaryChunks<'a, I> {
                     return Err(Self::row_error(self.spec, row));
                 }
             }
-            self.spec.encode_row(location, date, start, &totals, &mut out);
+            self.spec
+                .encode_row(location, date, start, &totals, &mut out);
             self.slot += 1;
             if self.slot == self.starts.len() {
                 self.slot = 0;
@@ -252,7 +266,11 @@ pub fn write_summary<W: std::io::Write>(
 }
 
 /// Writes a summary file to an async `out`. Returns the number of bytes written.
-pub async fn write_summary_async<W, I>(out: &mut W, spec: &SummarySpec, rows: I) -> Result<u64, WriteError>
+pub async fn write_summary_async<W, I>(
+    out: &mut W,
+    spec: &SummarySpec,
+    rows: I,
+) -> Result<u64, WriteError>
 where
     W: AsyncWrite + Unpin + ?Sized,
     I: IntoIterator<Item = SummaryRow>,
@@ -316,7 +334,15 @@ impl TransactionLogSpec {
     /// The header line (without line ending).
     pub fn header(&self) -> String {
         let d = self.format.delimiter.as_char().to_string();
-        ["Location ID", "Date", "Time", "Transaction ID", "Items", "Total"].join(&d)
+        [
+            "Location ID",
+            "Date",
+            "Time",
+            "Transaction ID",
+            "Items",
+            "Total",
+        ]
+        .join(&d)
     }
 
     fn encode_row(&self, row: &TransactionRow, out: &mut String) -> Result<(), WriteError> {
