@@ -458,7 +458,13 @@ impl From<pos_http::Error> for Error {
             },
             pos_http::Error::Timeout(_) => Error::Timeout,
             pos_http::Error::Decode { path, message } => Error::Decode { path, message },
-            pos_http::Error::Auth(a) => Error::Auth(a.to_string()),
+            pos_http::Error::Auth(a) => Error::Auth(match &a.response_body {
+                // Keep Business Central's own code and correlation id from the refusal.
+                Some(body) if !body.is_empty() => {
+                    format!("{a}: {}", body.chars().take(500).collect::<String>())
+                }
+                _ => a.to_string(),
+            }),
             pos_http::Error::InvalidRequest(m) => Error::InvalidInput(InvalidInput::Other(m)),
             other => Error::Http(other.to_string()),
         }

@@ -167,10 +167,17 @@ pub(crate) fn api_error(status: u16, body: &str) -> Error {
 
 impl From<pos_http::AuthError> for Error {
     fn from(e: pos_http::AuthError) -> Self {
+        let message = match &e.response_body {
+            Some(body) if !body.is_empty() => {
+                let cut: String = body.chars().take(300).collect();
+                format!("{}: {cut}", e.message)
+            }
+            _ => e.message.clone(),
+        };
         if e.needs_reauthorization() {
-            Error::Reauthorize { message: e.message }
+            Error::Reauthorize { message }
         } else {
-            Error::TokenRefresh { message: e.message }
+            Error::TokenRefresh { message }
         }
     }
 }

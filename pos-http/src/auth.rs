@@ -36,6 +36,8 @@ pub struct AuthError {
     pub kind: AuthErrorKind,
     /// What happened, without any secret.
     pub message: String,
+    /// The body of the server's refusal (cut at 64 KiB), so a client can read its API's error code.
+    pub response_body: Option<String>,
 }
 
 impl AuthError {
@@ -44,6 +46,7 @@ impl AuthError {
         Self {
             kind: AuthErrorKind::ReauthorizationRequired,
             message: message.into(),
+            response_body: None,
         }
     }
 
@@ -52,6 +55,7 @@ impl AuthError {
         Self {
             kind: AuthErrorKind::Rejected,
             message: message.into(),
+            response_body: None,
         }
     }
 
@@ -60,7 +64,14 @@ impl AuthError {
         Self {
             kind: AuthErrorKind::RefreshFailed,
             message: message.into(),
+            response_body: None,
         }
+    }
+
+    /// Attach the body of the server's refusal.
+    pub fn with_response_body(mut self, body: impl Into<String>) -> Self {
+        self.response_body = Some(body.into());
+        self
     }
 
     /// Whether a person must authorise again.

@@ -475,7 +475,9 @@ impl Request {
         self.send().await?.json()
     }
 
-    /// Send, retrying as the policy allows, and return the final response whatever its status.
+    /// Send, retrying as the policy allows, and return the final response whatever its status, except
+    /// for a 429 still answered after the retries ([`Error::RateLimited`]) and a 401 that a token refresh
+    /// did not cure ([`Error::Auth`]).
     pub async fn send_any_status(self) -> Result<Response> {
         let client = self.client.clone();
         let inner = &client.inner;
@@ -551,11 +553,11 @@ async fn execute(inner: &Inner, req: Request) -> Result<Response> {
                         Counters::add(&inner.counters.retries, 1);
                         continue;
                     }
-                    return Err(Error::Auth(AuthError::rejected(format!(
-                        "HTTP 401 from {}: {}",
-                        url.path(),
-                        String::from_utf8_lossy(&resp.body[..resp.body.len().min(300)])
-                    ))));
+                    let body = &resp.body[..resp.body.len().min(MAX_ERROR_BODY)];
+                    return Err(Error::Auth(
+                        AuthError::rejected(format!("HTTP 401 from {}", url.path()))
+                            .with_response_body(String::from_utf8_lossy(body)),
+                    ));
                 }
                 return Ok(resp);
             }

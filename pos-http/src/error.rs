@@ -106,6 +106,8 @@ impl Error {
     }
 
     pub(crate) fn from_reqwest(err: reqwest::Error, timeout: Duration) -> Self {
+        // reqwest's message carries the URL with its query string, which may hold an API key.
+        let err = err.without_url();
         if err.is_timeout() {
             return Error::Timeout(timeout);
         }

@@ -278,7 +278,13 @@ async fn a_second_401_is_an_auth_error_without_more_refreshes() {
         .unwrap();
     let err = client.get("x").send().await.unwrap_err();
     match err {
-        Error::Auth(e) => assert!(e.needs_reauthorization(), "{e}"),
+        Error::Auth(e) => {
+            assert!(e.needs_reauthorization(), "{e}");
+            assert_eq!(
+                e.response_body.as_deref(),
+                Some("{\"error\":\"Access token is not valid\"}")
+            );
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(refresher.calls.load(Ordering::SeqCst), 2);
