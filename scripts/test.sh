@@ -2,14 +2,23 @@
 # The project's test command: starts what the tests need on loopback, then runs every test of the workspace.
 #
 # - a real FTP server that we did not write (pyftpdlib, installed from PyPI when missing) for the tmas
-#   crate's delivery tests; its URL reaches the tests as TMAS_TEST_FTP_URL, and TMAS_REQUIRE_EXTERNAL_FTP=1
-#   makes those tests fail rather than skip when it is missing.
+#   crate's delivery tests: TMAS_TEST_FTP_URL;
+# - a throwaway PostgreSQL cluster (installed from Debian's packages when missing) for sync-core's
+#   PostgreSQL state store and work leases: SYNC_TEST_DATABASE_URL.
+# The REQUIRE variables make those tests fail, rather than skip, when their server is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+cleanup() {
+    kill "${TMAS_TEST_FTP_PID:-}" 2>/dev/null || true
+    kill "${SYNC_TEST_PG_PID:-}" 2>/dev/null || true
+    if [ -n "${SYNC_TEST_PG_DIR:-}" ]; then rm -rf "$SYNC_TEST_PG_DIR"; fi
+}
+trap cleanup EXIT
+
 eval "$(bash scripts/ftp-server.sh)"
 export TMAS_REQUIRE_EXTERNAL_FTP=1
-cleanup() { kill "${TMAS_TEST_FTP_PID:-}" 2>/dev/null || true; }
-trap cleanup EXIT
+eval "$(bash scripts/pg-server.sh)"
+export SYNC_REQUIRE_POSTGRES=1
 
 cargo test --workspace --all-features

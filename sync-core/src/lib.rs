@@ -10,7 +10,7 @@
 //! | [`classify`] | company versus person customers |
 //! | [`stock`] | available quantity under a policy, floored at zero |
 //! | [`cursor`] | last-modified watermark with overlap, opaque version cursor |
-//! | [`state`] | the [`StateStore`](state::StateStore) trait, in-memory and SQLite stores |
+//! | [`state`] | the [`StateStore`](state::StateStore) trait, in-memory, SQLite and (feature `postgres`) PostgreSQL stores, [work leases](state::lease) |
 //! | [`log`] | the activity log with redaction of personal data |
 //! | [`run`] | flows run once, dry, or on a schedule, with reports, locks, retries, notifications |
 //!
@@ -94,10 +94,14 @@
 //! ```
 
 pub mod classify;
-#[cfg(any(feature = "lightspeed-x", feature = "business-central", feature = "tmas"))]
-pub mod flows;
 pub mod cursor;
 pub mod fields;
+#[cfg(any(
+    feature = "lightspeed-x",
+    feature = "business-central",
+    feature = "tmas"
+))]
+pub mod flows;
 pub mod key;
 pub mod log;
 pub mod mapping;

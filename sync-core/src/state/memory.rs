@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
+use super::lease::{Lease, WorkQueue, WorkUnit, lease_end};
 use super::{RetryItem, Scope, StateError, StateStore};
 use crate::log::{ActivityEntry, ActivityQuery};
 use crate::run::RunReport;
@@ -26,6 +27,7 @@ struct Inner {
     tokens: BTreeMap<(String, String), SecretString>,
     retries: BTreeMap<Scope, BTreeMap<String, RetryItem>>,
     locks: BTreeMap<Scope, (String, DateTime<Utc>)>,
+    work: BTreeMap<Scope, WorkUnit>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -239,12 +241,133 @@ impl StateStore for MemoryStore {
     }
 }
 
+impl Inner {
+    /// The unit, if `lease` is its current claim.
+    fn held(&mut self, lease: &Lease) -> Option<&mut WorkUnit> {
+        self.work.get_mut(&lease.scope).filter(|u| {
+            u.generation == lease.generation && u.worker.as_deref() == Some(lease.worker.as_str())
+        })
+    }
+}
+
+#[async_trait]
+impl WorkQueue for MemoryStore {
+    async fn register(&self, scope: &Scope, next_due: DateTime<Utc>) -> Result<bool, StateError> {
+        let mut inner = self.lock();
+        if inner.work.contains_key(scope) {
+            return Ok(false);
+        }
+        inner.work.insert(
+            scope.clone(),
+            WorkUnit {
+                scope: scope.clone(),
+                next_due,
+                worker: None,
+                lease_until: None,
+                generation: 0,
+            },
+        );
+        Ok(true)
+    }
+    async fn unregister(&self, scope: &Scope) -> Result<(), StateError> {
+        self.lock().work.remove(scope);
+        Ok(())
+    }
+    async fn unit(&self, scope: &Scope) -> Result<Option<WorkUnit>, StateError> {
+        Ok(self.lock().work.get(scope).cloned())
+    }
+
+    async fn claim_due(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        ttl: std::time::Duration,
+        limit: usize,
+    ) -> Result<Vec<Lease>, StateError> {
+        let until = lease_end(now, ttl)?;
+        let mut inner = self.lock();
+        let mut due: Vec<(DateTime<Utc>, Scope)> = inner
+            .work
+            .values()
+            .filter(|u| u.next_due <= now && u.lease_until.is_none_or(|t| t <= now))
+            .map(|u| (u.next_due, u.scope.clone()))
+            .collect();
+        due.sort();
+        due.truncate(limit);
+        let mut out = Vec::with_capacity(due.len());
+        for (due_at, scope) in due {
+            if let Some(u) = inner.work.get_mut(&scope) {
+                u.worker = Some(worker.to_owned());
+                u.lease_until = Some(until);
+                u.generation = u.generation.saturating_add(1);
+                out.push(Lease {
+                    scope,
+                    worker: worker.to_owned(),
+                    generation: u.generation,
+                    due_at,
+                    expires_at: until,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn renew(
+        &self,
+        lease: &Lease,
+        now: DateTime<Utc>,
+        ttl: std::time::Duration,
+    ) -> Result<Option<Lease>, StateError> {
+        let until = lease_end(now, ttl)?;
+        Ok(self.lock().held(lease).map(|u| {
+            u.lease_until = Some(until);
+            Lease {
+                expires_at: until,
+                ..lease.clone()
+            }
+        }))
+    }
+
+    async fn release(&self, lease: &Lease, next_due: DateTime<Utc>) -> Result<bool, StateError> {
+        Ok(self
+            .lock()
+            .held(lease)
+            .map(|u| {
+                u.worker = None;
+                u.lease_until = None;
+                u.next_due = next_due;
+            })
+            .is_some())
+    }
+
+    async fn commit_cursor(&self, lease: &Lease, cursor: &str) -> Result<bool, StateError> {
+        let mut inner = self.lock();
+        if inner.held(lease).is_none() {
+            return Ok(false);
+        }
+        inner.cursors.insert(lease.scope.clone(), cursor.to_owned());
+        Ok(true)
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     #[tokio::test]
     async fn contract() {
         super::super::contract::check(&MemoryStore::new()).await;
+    }
+
+    #[tokio::test]
+    async fn lease_contract() {
+        super::super::lease::contract::check(&MemoryStore::new()).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn four_workers_share_the_units() {
+        super::super::lease::contract::four_workers(Arc::new(MemoryStore::new())).await;
     }
 }

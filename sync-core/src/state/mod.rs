@@ -1,9 +1,13 @@
 //! Persistent sync state: cursors, id links, run history, the activity log, tokens, records kept
 //! for retry, and run locks.
 //!
-//! [`StateStore`] is object safe, so flows hold an `Arc<dyn StateStore>`. Two stores ship:
-//! [`MemoryStore`] (tests, short-lived programs) and [`SqliteStore`] (an embedded SQLite file, the
-//! default for programs on one machine).
+//! [`StateStore`] is object safe, so flows hold an `Arc<dyn StateStore>`. The stores:
+//! [`MemoryStore`] (tests, short-lived programs), [`SqliteStore`] (an embedded SQLite file, the
+//! default for programs on one machine) and, with the `postgres` feature, `PostgresStore`
+//! (many workers on many machines sharing one database).
+//!
+//! [`WorkQueue`] (see [`lease`]) shares (flow, tenant) units of work between workers with
+//! expiring leases; [`MemoryStore`] and `PostgresStore` implement it.
 //!
 //! ```
 //! use sync_core::state::{MemoryStore, Scope, StateStore};
@@ -18,7 +22,10 @@
 //! # }
 //! ```
 
+pub mod lease;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod sqlite;
 
 use std::collections::BTreeMap;
@@ -32,7 +39,13 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use crate::log::{ActivityEntry, ActivityQuery};
 use crate::run::RunReport;
 
+/// The connection pool crate [`PostgresStore::from_pool`] takes a pool of (for TLS connectors).
+#[cfg(feature = "postgres")]
+pub use deadpool_postgres;
+pub use lease::{Lease, WorkQueue, WorkUnit};
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresOptions, PostgresStore};
 pub use sqlite::SqliteStore;
 
 /// A flow run for one tenant: what cursors, retries, run history and locks belong to.
@@ -79,7 +92,7 @@ pub struct RetryItem {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StateError {
-    /// The storage failed (SQLite error, I/O).
+    /// The storage failed (database error, I/O, connection).
     #[error("state storage failed: {0}")]
     Storage(String),
     /// Stored data could not be encoded or decoded.
