@@ -1,1 +1,720 @@
 //! Example integrations live under `examples/`; run one with `cargo run --example NAME`.
+//!
+//! This crate holds what the examples share: reading the configuration from environment variables
+//! and command-line flags. Without configuration an example starts in-process sandboxes; with it,
+//! it runs against real accounts. A missing or malformed setting is an error that names it.
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `LIGHTSPEED_DOMAIN_PREFIX`, `LIGHTSPEED_TOKEN` | a Lightspeed X-Series store and a personal token |
+//! | `LIGHTSPEED_BASE_URL` | overrides the URL built from the prefix |
+//! | `BC_TENANT_ID`, `BC_ENVIRONMENT`, `BC_CLIENT_ID`, `BC_CLIENT_SECRET`, `BC_COMPANY_ID` | Business Central (cloud) |
+//! | `BC_BASE_URL`, `BC_TOKEN_URL` | overrides (e.g. on-premises) |
+//! | `BC_USERNAME`, `BC_WEB_SERVICE_KEY` | basic auth instead of client credentials |
+//! | `TMAS_FTP_URL` or `TMAS_OUTPUT_DIR` | where TMAS files go (`ftp://user:password@host:port/dir`, or a directory) |
+//! | `TMAS_LOCATION_MAP` | `outlet=TMASID,...` (outlet id or exact name; `off` disables an outlet) |
+//! | `BC_DEFAULT_CUSTOMER` | customer number for sales without a customer (Lightspeed -> Business Central) |
+//! | `LIGHTSPEED_OUTLET_ID` | the outlet whose stock Business Central sets (default: the store's only outlet) |
+//! | `SYNC_STATE` | the SQLite state file (default `pos-sync-state.sqlite` in the working directory) |
+//!
+//! Flags: `--once` (the default) or `--schedule "hourly at :02"` (also `"daily at 06:00"` or a
+//! five-field cron expression, read in UTC), `--dry-run`, `--backfill-days N`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+use sync_core::run::Schedule;
+
+/// A setting that is missing or malformed, by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The variable or flag.
+    pub name: String,
+    /// What is wrong.
+    pub problem: String,
+}
+
+impl ConfigError {
+    /// A problem with the setting `name`.
+    pub fn new(name: &str, problem: impl Into<String>) -> Self {
+        Self {
+            name: name.to_owned(),
+            problem: problem.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.name, self.problem)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Where settings are read from: the process environment, or a table in tests.
+pub trait Env {
+    /// The value of a variable, `None` when unset or empty.
+    fn var(&self, name: &str) -> Result<Option<String>, ConfigError>;
+
+    /// A variable that must be set.
+    fn required(&self, name: &str) -> Result<String, ConfigError> {
+        self.var(name)?
+            .ok_or_else(|| ConfigError::new(name, "is not set"))
+    }
+}
+
+/// The process environment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Result<Option<String>, ConfigError> {
+        match std::env::var(name) {
+            Ok(v) if v.trim().is_empty() => Ok(None),
+            Ok(v) => Ok(Some(v.trim().to_owned())),
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                Err(ConfigError::new(name, "is not valid UTF-8"))
+            }
+        }
+    }
+}
+
+impl Env for BTreeMap<&str, &str> {
+    fn var(&self, name: &str) -> Result<Option<String>, ConfigError> {
+        Ok(self
+            .get(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty()))
+    }
+}
+
+/// How often an example runs.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// Once, then exit.
+    Once,
+    /// On a schedule until Ctrl-C; the text is the flag's value.
+    Scheduled(Schedule, String),
+}
+
+/// The command-line flags every example takes.
+#[derive(Debug, Clone)]
+pub struct Flags {
+    /// Once or on a schedule.
+    pub mode: Mode,
+    /// Compute and report, write nothing.
+    pub dry_run: bool,
+    /// Days of backfill on a first run, when given.
+    pub backfill_days: Option<u32>,
+}
+
+impl Flags {
+    /// Reads the process's arguments.
+    pub fn from_args() -> Result<Self, ConfigError> {
+        Self::parse(std::env::args().skip(1))
+    }
+
+    /// Parses flags (without the program name).
+    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Self, ConfigError> {
+        let mut flags = Flags {
+            mode: Mode::Once,
+            dry_run: false,
+            backfill_days: None,
+        };
+        let mut once = false;
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let (name, inline) = match arg.split_once('=') {
+                Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
+                _ => (arg.clone(), None),
+            };
+            let mut value = |name: &str| {
+                inline
+                    .clone()
+                    .or_else(|| args.next())
+                    .ok_or_else(|| ConfigError::new(name, "needs a value"))
+            };
+            match name.as_str() {
+                "--once" => once = true,
+                "--dry-run" => flags.dry_run = true,
+                "--schedule" => {
+                    let text = value("--schedule")?;
+                    flags.mode = Mode::Scheduled(parse_schedule(&text)?, text);
+                }
+                "--backfill-days" => {
+                    let text = value("--backfill-days")?;
+                    let days = text.parse::<u32>().map_err(|_| {
+                        ConfigError::new(
+                            "--backfill-days",
+                            format!("`{text}` is not a number of days"),
+                        )
+                    })?;
+                    flags.backfill_days = Some(days);
+                }
+                other => {
+                    return Err(ConfigError::new(
+                        other,
+                        "unknown flag (expected --once, --schedule, --dry-run, --backfill-days)",
+                    ));
+                }
+            }
+        }
+        if once && matches!(flags.mode, Mode::Scheduled(..)) {
+            return Err(ConfigError::new(
+                "--schedule",
+                "cannot be combined with --once",
+            ));
+        }
+        if flags.dry_run && matches!(flags.mode, Mode::Scheduled(..)) {
+            return Err(ConfigError::new("--dry-run", "runs once; drop --schedule"));
+        }
+        Ok(flags)
+    }
+}
+
+/// Parses `hourly at :MM`, `daily at HH:MM` (UTC) or a five-field cron expression (UTC).
+pub fn parse_schedule(text: &str) -> Result<Schedule, ConfigError> {
+    let bad = |why: String| ConfigError::new("--schedule", why);
+    let t = text.trim().to_lowercase();
+    if let Some(rest) = t.strip_prefix("hourly at :") {
+        let minute = rest
+            .parse::<u32>()
+            .map_err(|_| bad(format!("`{text}`: the minute is not a number")))?;
+        return Schedule::hourly_at(minute).map_err(|e| bad(e.to_string()));
+    }
+    if let Some(rest) = t.strip_prefix("daily at ") {
+        let parsed = rest
+            .split_once(':')
+            .and_then(|(h, m)| Some((h.parse::<u32>().ok()?, m.parse::<u32>().ok()?)));
+        let (h, m) = parsed.ok_or_else(|| bad(format!("`{text}`: expected daily at HH:MM")))?;
+        return Schedule::daily_at(h, m, chrono_tz::UTC).map_err(|e| bad(e.to_string()));
+    }
+    Schedule::cron(&t, chrono_tz::UTC).map_err(|e| {
+        bad(format!(
+            "`{text}`: expected \"hourly at :MM\", \"daily at HH:MM\" or a cron expression ({e})"
+        ))
+    })
+}
+
+/// A Lightspeed X-Series store from `LIGHTSPEED_*`.
+#[derive(Debug, Clone)]
+pub struct LightspeedConfig {
+    /// The store's domain prefix.
+    pub domain_prefix: String,
+    /// A personal token.
+    pub token: SecretString,
+    /// Overrides the URL built from the prefix.
+    pub base_url: Option<String>,
+}
+
+impl LightspeedConfig {
+    /// `None` when no `LIGHTSPEED_*` variable is set (use the sandbox); an error when only some are.
+    pub fn from_env(env: &impl Env) -> Result<Option<Self>, ConfigError> {
+        let prefix = env.var("LIGHTSPEED_DOMAIN_PREFIX")?;
+        let token = env.var("LIGHTSPEED_TOKEN")?;
+        let base_url = env.var("LIGHTSPEED_BASE_URL")?;
+        if prefix.is_none() && token.is_none() && base_url.is_none() {
+            return Ok(None);
+        }
+        let domain_prefix = env.required("LIGHTSPEED_DOMAIN_PREFIX")?;
+        lightspeed_x::client::validate_domain_prefix(&domain_prefix)
+            .map_err(|e| ConfigError::new("LIGHTSPEED_DOMAIN_PREFIX", e.to_string()))?;
+        let token = SecretString::from(env.required("LIGHTSPEED_TOKEN")?);
+        if let Some(url) = &base_url {
+            url::Url::parse(url)
+                .map_err(|e| ConfigError::new("LIGHTSPEED_BASE_URL", format!("not a URL: {e}")))?;
+        }
+        Ok(Some(Self {
+            domain_prefix,
+            token,
+            base_url,
+        }))
+    }
+
+    /// A client for the store.
+    pub async fn client(&self) -> Result<lightspeed_x::Client, lightspeed_x::Error> {
+        let mut b = lightspeed_x::Client::builder()
+            .domain_prefix(self.domain_prefix.clone())
+            .personal_token(self.token.clone());
+        if let Some(url) = &self.base_url {
+            b = b.base_url(url);
+        }
+        b.build().await
+    }
+}
+
+/// Where TMAS files go, from `TMAS_FTP_URL` or `TMAS_OUTPUT_DIR`.
+#[derive(Debug, Clone)]
+pub enum TmasTarget {
+    /// An FTP or FTPS server.
+    Ftp(tmas::delivery::FtpTarget),
+    /// A local directory.
+    Directory(PathBuf),
+}
+
+impl TmasTarget {
+    /// `None` when neither variable is set; an error when both are, or when one is malformed.
+    pub fn from_env(env: &impl Env) -> Result<Option<Self>, ConfigError> {
+        match (env.var("TMAS_FTP_URL")?, env.var("TMAS_OUTPUT_DIR")?) {
+            (Some(_), Some(_)) => Err(ConfigError::new(
+                "TMAS_OUTPUT_DIR",
+                "set either TMAS_FTP_URL or TMAS_OUTPUT_DIR, not both",
+            )),
+            (Some(url), None) => tmas::delivery::FtpTarget::from_url(&url)
+                .map(|t| Some(TmasTarget::Ftp(t)))
+                .map_err(|e| ConfigError::new("TMAS_FTP_URL", e.to_string())),
+            (None, Some(dir)) => {
+                let path = PathBuf::from(dir);
+                if !path.is_dir() {
+                    return Err(ConfigError::new(
+                        "TMAS_OUTPUT_DIR",
+                        format!("{} is not a directory", path.display()),
+                    ));
+                }
+                Ok(Some(TmasTarget::Directory(path)))
+            }
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// As a delivery.
+    pub fn delivery(&self) -> tmas::delivery::Delivery {
+        match self {
+            TmasTarget::Ftp(f) => tmas::delivery::Delivery::Ftp(f.clone()),
+            TmasTarget::Directory(d) => {
+                tmas::delivery::Delivery::Directory(tmas::delivery::DirectoryTarget::new(d))
+            }
+        }
+    }
+}
+
+/// `TMAS_LOCATION_MAP`: `outlet=TMASID` pairs separated by commas; the outlet is its id or exact
+/// name, and `off` as the id disables the outlet. Unset: the default mapping.
+pub fn tmas_location_map(
+    env: &impl Env,
+) -> Result<Option<sync_core::flows::lightspeed_tmas::LocationMapping>, ConfigError> {
+    let Some(text) = env.var("TMAS_LOCATION_MAP")? else {
+        return Ok(None);
+    };
+    let mut table = BTreeMap::new();
+    let mut disabled = BTreeSet::new();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (outlet, id) = pair
+            .rsplit_once('=')
+            .map(|(o, i)| (o.trim(), i.trim()))
+            .filter(|(o, i)| !o.is_empty() && !i.is_empty())
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "TMAS_LOCATION_MAP",
+                    format!("`{pair}` is not outlet=TMASID"),
+                )
+            })?;
+        if id.eq_ignore_ascii_case("off") {
+            disabled.insert(outlet.to_owned());
+        } else {
+            tmas::LocationId::new(id)
+                .map_err(|e| ConfigError::new("TMAS_LOCATION_MAP", format!("`{pair}`: {e}")))?;
+            table.insert(outlet.to_owned(), id.to_owned());
+        }
+    }
+    let strategy = if table.is_empty() {
+        tmas::LocationIdStrategy::lightspeed_x()
+    } else {
+        tmas::LocationIdStrategy::Table(table)
+    };
+    Ok(Some(sync_core::flows::lightspeed_tmas::LocationMapping {
+        strategy,
+        disabled,
+    }))
+}
+
+/// The SQLite state file: `SYNC_STATE`, or `pos-sync-state.sqlite` in the working directory.
+pub fn state_path(env: &impl Env) -> Result<PathBuf, ConfigError> {
+    Ok(env
+        .var("SYNC_STATE")?
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("pos-sync-state.sqlite")))
+}
+
+/// How a Business Central client authenticates.
+#[derive(Debug, Clone)]
+pub enum BcAuth {
+    /// Entra client credentials (`BC_CLIENT_ID`, `BC_CLIENT_SECRET`, optional `BC_TOKEN_URL`).
+    ClientCredentials {
+        /// The application (client) id.
+        client_id: String,
+        /// The client secret.
+        secret: SecretString,
+        /// Overrides the token endpoint.
+        token_url: Option<String>,
+    },
+    /// Basic auth with a web-service access key (`BC_USERNAME`, `BC_WEB_SERVICE_KEY`).
+    Basic {
+        /// The user name.
+        user: String,
+        /// The web-service access key.
+        key: SecretString,
+    },
+}
+
+/// A Business Central company from `BC_*`.
+#[derive(Debug, Clone)]
+pub struct BusinessCentralConfig {
+    /// The Entra tenant (cloud).
+    pub tenant: Option<String>,
+    /// The environment name (cloud, default `production`).
+    pub environment: String,
+    /// Overrides the environment root (everything before `/api/`), e.g. on-premises.
+    pub base_url: Option<String>,
+    /// How to authenticate.
+    pub auth: BcAuth,
+    /// The company.
+    pub company: business_central::CompanyId,
+}
+
+impl BusinessCentralConfig {
+    /// `None` when no `BC_*` variable is set (use the sandbox); an error naming the first
+    /// missing or malformed one otherwise.
+    pub fn from_env(env: &impl Env) -> Result<Option<Self>, ConfigError> {
+        const ALL: [&str; 9] = [
+            "BC_TENANT_ID",
+            "BC_ENVIRONMENT",
+            "BC_CLIENT_ID",
+            "BC_CLIENT_SECRET",
+            "BC_COMPANY_ID",
+            "BC_BASE_URL",
+            "BC_TOKEN_URL",
+            "BC_USERNAME",
+            "BC_WEB_SERVICE_KEY",
+        ];
+        let mut any = false;
+        for name in ALL {
+            any |= env.var(name)?.is_some();
+        }
+        if !any {
+            return Ok(None);
+        }
+        let base_url = env.var("BC_BASE_URL")?;
+        for (name, value) in [
+            ("BC_BASE_URL", &base_url),
+            ("BC_TOKEN_URL", &env.var("BC_TOKEN_URL")?),
+        ] {
+            if let Some(url) = value {
+                url::Url::parse(url)
+                    .map_err(|e| ConfigError::new(name, format!("not a URL: {e}")))?;
+            }
+        }
+        let tenant = match &base_url {
+            Some(_) => env.var("BC_TENANT_ID")?,
+            None => Some(env.required("BC_TENANT_ID")?),
+        };
+        let auth = if env.var("BC_USERNAME")?.is_some() || env.var("BC_WEB_SERVICE_KEY")?.is_some()
+        {
+            BcAuth::Basic {
+                user: env.required("BC_USERNAME")?,
+                key: SecretString::from(env.required("BC_WEB_SERVICE_KEY")?),
+            }
+        } else {
+            BcAuth::ClientCredentials {
+                client_id: env.required("BC_CLIENT_ID")?,
+                secret: SecretString::from(env.required("BC_CLIENT_SECRET")?),
+                token_url: env.var("BC_TOKEN_URL")?,
+            }
+        };
+        if matches!(auth, BcAuth::ClientCredentials { .. }) && tenant.is_none() {
+            return Err(ConfigError::new(
+                "BC_TENANT_ID",
+                "is not set (client credentials need it)",
+            ));
+        }
+        let company = env.required("BC_COMPANY_ID")?;
+        let company = company.parse().map_err(|_| {
+            ConfigError::new(
+                "BC_COMPANY_ID",
+                format!("`{company}` is not a company id (a GUID)"),
+            )
+        })?;
+        Ok(Some(Self {
+            tenant,
+            environment: env
+                .var("BC_ENVIRONMENT")?
+                .unwrap_or_else(|| "production".into()),
+            base_url,
+            auth,
+            company,
+        }))
+    }
+
+    /// A client for the environment.
+    pub fn client(&self) -> Result<business_central::Client, business_central::Error> {
+        let mut b = business_central::Client::builder();
+        b = match (&self.base_url, &self.tenant) {
+            (Some(url), _) => b.base_url(url.clone()),
+            (None, Some(tenant)) => b.cloud(tenant.clone(), self.environment.clone()),
+            (None, None) => b,
+        };
+        b = match &self.auth {
+            BcAuth::Basic { user, key } => b.basic_auth(user.clone(), key.clone()),
+            BcAuth::ClientCredentials {
+                client_id,
+                secret,
+                token_url,
+            } => {
+                let mut creds = business_central::ClientCredentials::new(
+                    self.tenant.clone().unwrap_or_default(),
+                    client_id.clone(),
+                    secret.clone(),
+                );
+                if let Some(url) = token_url {
+                    creds = creds.token_url(url.clone());
+                }
+                b.client_credentials(creds)
+            }
+        };
+        b.build()
+    }
+}
+
+/// The accounts of the Lightspeed <-> Business Central examples: real ones from the environment,
+/// or both sandboxes (kept running as long as this lives).
+#[derive(Debug)]
+pub struct BcSetup {
+    /// The two clients and the company.
+    pub accounts: sync_core::flows::lightspeed_business_central::Accounts,
+    /// Where state is kept (SQLite for real accounts, memory for sandboxes).
+    pub store: std::sync::Arc<dyn sync_core::state::StateStore>,
+    /// The tenant the state is kept under.
+    pub tenant: String,
+    /// `BC_DEFAULT_CUSTOMER` (the sandbox: `10000`).
+    pub default_customer: Option<String>,
+    /// `LIGHTSPEED_OUTLET_ID`.
+    pub outlet: Option<lightspeed_x::OutletId>,
+    /// The Lightspeed sandbox, when no store is configured.
+    pub lightspeed_sandbox: Option<lightspeed_x::sandbox::Sandbox>,
+    /// The Business Central sandbox, when no company is configured.
+    pub business_central_sandbox: Option<business_central::sandbox::Sandbox>,
+}
+
+impl BcSetup {
+    /// Real accounts when both `LIGHTSPEED_*` and `BC_*` are set, both sandboxes (Lightspeed
+    /// seeded with `demo`) when neither is; one without the other is an error.
+    pub async fn from_env(
+        env: &impl Env,
+        demo: lightspeed_x::sandbox::DemoData,
+    ) -> anyhow::Result<Self> {
+        use sync_core::flows::lightspeed_business_central::Accounts;
+        let outlet = env
+            .var("LIGHTSPEED_OUTLET_ID")?
+            .map(lightspeed_x::OutletId::new);
+        let default_customer = env.var("BC_DEFAULT_CUSTOMER")?;
+        match (LightspeedConfig::from_env(env)?, BusinessCentralConfig::from_env(env)?) {
+            (Some(ls), Some(bc)) => {
+                let store = sync_core::state::SqliteStore::open(state_path(env)?).await?;
+                let accounts = Accounts::new(ls.client().await?, bc.client()?, bc.company);
+                Ok(Self {
+                    accounts,
+                    store: std::sync::Arc::new(store),
+                    tenant: ls.domain_prefix.clone(),
+                    default_customer,
+                    outlet,
+                    lightspeed_sandbox: None,
+                    business_central_sandbox: None,
+                })
+            }
+            (None, None) => {
+                let ls = lightspeed_x::sandbox::Sandbox::start_seeded(demo).await?;
+                let bc = business_central::sandbox::Sandbox::start().await?;
+                let accounts = Accounts::new(ls.client().await?, bc.client(), bc.company_id());
+                Ok(Self {
+                    accounts,
+                    store: std::sync::Arc::new(sync_core::state::MemoryStore::new()),
+                    tenant: "sandbox".into(),
+                    default_customer: default_customer.or_else(|| Some("10000".into())),
+                    outlet,
+                    lightspeed_sandbox: Some(ls),
+                    business_central_sandbox: Some(bc),
+                })
+            }
+            (Some(_), None) => Err(ConfigError::new(
+                "BC_TENANT_ID",
+                "a Lightspeed store is configured but no Business Central company (set BC_*)",
+            )
+            .into()),
+            (None, Some(_)) => Err(ConfigError::new(
+                "LIGHTSPEED_DOMAIN_PREFIX",
+                "a Business Central company is configured but no Lightspeed store (set LIGHTSPEED_*)",
+            )
+            .into()),
+        }
+    }
+
+    /// Whether the sandboxes are in use.
+    pub fn is_sandbox(&self) -> bool {
+        self.business_central_sandbox.is_some()
+    }
+}
+
+/// Waits until the next time of `schedule`, or returns `false` on Ctrl-C.
+pub async fn wait_for(schedule: &Schedule) -> bool {
+    let now = chrono::Utc::now();
+    let Some(next) = schedule.next_after(now) else {
+        return false;
+    };
+    let wait = (next - now).to_std().unwrap_or_default();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => false,
+        () = tokio::time::sleep(wait) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn flags() {
+        let f = Flags::parse(args(&["--dry-run", "--backfill-days", "7"])).unwrap();
+        assert!(f.dry_run && matches!(f.mode, Mode::Once));
+        assert_eq!(f.backfill_days, Some(7));
+        let f = Flags::parse(args(&["--schedule", "hourly at :02"])).unwrap();
+        let Mode::Scheduled(s, _) = f.mode else {
+            panic!()
+        };
+        let t = "2026-03-29T00:30:00Z".parse().unwrap();
+        assert_eq!(
+            s.next_after(t),
+            Some("2026-03-29T01:02:00Z".parse().unwrap())
+        );
+        assert!(Flags::parse(args(&["--schedule=daily at 06:00"])).is_ok());
+        let e = Flags::parse(args(&["--backfill-days", "x"])).unwrap_err();
+        assert_eq!(e.name, "--backfill-days");
+        assert_eq!(
+            Flags::parse(args(&["--backfill-days"]))
+                .unwrap_err()
+                .problem,
+            "needs a value"
+        );
+        assert_eq!(
+            Flags::parse(args(&["--schedule", "sometimes"]))
+                .unwrap_err()
+                .name,
+            "--schedule"
+        );
+        assert_eq!(Flags::parse(args(&["--nope"])).unwrap_err().name, "--nope");
+        assert_eq!(
+            Flags::parse(args(&["--dry-run", "--schedule", "hourly at :02"]))
+                .unwrap_err()
+                .name,
+            "--dry-run"
+        );
+    }
+
+    #[test]
+    fn lightspeed_env() {
+        let none: BTreeMap<&str, &str> = BTreeMap::new();
+        assert!(LightspeedConfig::from_env(&none).unwrap().is_none());
+        let partial = BTreeMap::from([("LIGHTSPEED_DOMAIN_PREFIX", "shop")]);
+        assert_eq!(
+            LightspeedConfig::from_env(&partial).unwrap_err().name,
+            "LIGHTSPEED_TOKEN"
+        );
+        let bad = BTreeMap::from([
+            ("LIGHTSPEED_DOMAIN_PREFIX", "a b"),
+            ("LIGHTSPEED_TOKEN", "t"),
+        ]);
+        assert_eq!(
+            LightspeedConfig::from_env(&bad).unwrap_err().name,
+            "LIGHTSPEED_DOMAIN_PREFIX"
+        );
+        let ok = BTreeMap::from([
+            ("LIGHTSPEED_DOMAIN_PREFIX", "shop"),
+            ("LIGHTSPEED_TOKEN", "t"),
+        ]);
+        let c = LightspeedConfig::from_env(&ok).unwrap().unwrap();
+        assert_eq!(c.domain_prefix, "shop");
+        assert!(!format!("{c:?}").contains("\"t\""), "the token is redacted");
+    }
+
+    #[test]
+    fn tmas_env() {
+        let both = BTreeMap::from([
+            ("TMAS_FTP_URL", "ftp://a:b@h/"),
+            ("TMAS_OUTPUT_DIR", "/tmp"),
+        ]);
+        assert_eq!(
+            TmasTarget::from_env(&both).unwrap_err().name,
+            "TMAS_OUTPUT_DIR"
+        );
+        let missing = BTreeMap::from([("TMAS_OUTPUT_DIR", "/no/such/dir")]);
+        assert_eq!(
+            TmasTarget::from_env(&missing).unwrap_err().name,
+            "TMAS_OUTPUT_DIR"
+        );
+        let bad = BTreeMap::from([("TMAS_FTP_URL", "http://x/")]);
+        assert_eq!(TmasTarget::from_env(&bad).unwrap_err().name, "TMAS_FTP_URL");
+
+        let map = BTreeMap::from([(
+            "TMAS_LOCATION_MAP",
+            "Main Street=0001, abc-123=0002,Popup=off",
+        )]);
+        let m = tmas_location_map(&map).unwrap().unwrap();
+        assert!(m.disabled.contains("Popup"));
+        assert_eq!(m.strategy.map("Main Street").unwrap().as_str(), "0001");
+        let bad = BTreeMap::from([("TMAS_LOCATION_MAP", "Main Street")]);
+        assert_eq!(
+            tmas_location_map(&bad).unwrap_err().name,
+            "TMAS_LOCATION_MAP"
+        );
+        let bad = BTreeMap::from([("TMAS_LOCATION_MAP", "a=x y")]);
+        assert_eq!(
+            tmas_location_map(&bad).unwrap_err().name,
+            "TMAS_LOCATION_MAP"
+        );
+    }
+
+    #[test]
+    fn business_central_env() {
+        let none: BTreeMap<&str, &str> = BTreeMap::new();
+        assert!(BusinessCentralConfig::from_env(&none).unwrap().is_none());
+        let partial = BTreeMap::from([("BC_TENANT_ID", "t")]);
+        assert_eq!(
+            BusinessCentralConfig::from_env(&partial).unwrap_err().name,
+            "BC_CLIENT_ID"
+        );
+        let mut ok = BTreeMap::from([
+            ("BC_TENANT_ID", "t"),
+            ("BC_CLIENT_ID", "c"),
+            ("BC_CLIENT_SECRET", "s3cret"),
+            ("BC_COMPANY_ID", "not-a-guid"),
+        ]);
+        assert_eq!(
+            BusinessCentralConfig::from_env(&ok).unwrap_err().name,
+            "BC_COMPANY_ID"
+        );
+        ok.insert("BC_COMPANY_ID", "6f7a1c2e-0000-4000-8000-000000000001");
+        let c = BusinessCentralConfig::from_env(&ok).unwrap().unwrap();
+        assert_eq!(c.environment, "production");
+        assert!(
+            !format!("{c:?}").contains("s3cret"),
+            "the secret is redacted"
+        );
+        assert!(c.client().is_ok());
+        let basic = BTreeMap::from([
+            ("BC_BASE_URL", "https://bc.example.com:7048/bc"),
+            ("BC_USERNAME", "admin"),
+            ("BC_COMPANY_ID", "6f7a1c2e-0000-4000-8000-000000000001"),
+        ]);
+        assert_eq!(
+            BusinessCentralConfig::from_env(&basic).unwrap_err().name,
+            "BC_WEB_SERVICE_KEY"
+        );
+    }
+}

@@ -1,0 +1,101 @@
+//! Lightspeed X-Series and Business Central: customers, products and sales from Lightspeed to
+//! Business Central, and stock from Business Central back to Lightspeed.
+//!
+//! | flow | source | target | key |
+//! |---|---|---|---|
+//! | [`CustomersFlow`] | Lightspeed customers (version cursor) | customers (+ person contacts of company customers) | e-mail, or the stored link |
+//! | [`ProductsFlow`] | Lightspeed products (version cursor) | items, item variants, item categories | SKU = item number |
+//! | [`SalesFlow`] | Lightspeed sales (version cursor) | sales orders or invoices with lines | external document number |
+//! | [`StockFlow`] | items and open sales-order lines | Lightspeed inventory at an outlet | item number = SKU |
+//!
+//! Every flow reads the target's keys in bulk once per run, writes in `$batch` requests (at most
+//! 100 operations each), has a default [`FieldMapping`](crate::mapping::FieldMapping) callers can
+//! override, runs dry through [`Runner::dry_run`](crate::run::Runner::dry_run), and reports the
+//! requests its clients made.
+//!
+//! Links between Lightspeed ids and Business Central ids are kept in the state store (namespaces
+//! [`CUSTOMER_LINKS`], [`ITEM_LINKS`], [`ITEM_VARIANT_LINKS`]): customers without an e-mail
+//! address are matched through them, and the sales flow finds customers and items through them
+//! without asking either API.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! use std::sync::Arc;
+//! use sync_core::flows::lightspeed_business_central::{Accounts, SalesFlow, SalesOptions};
+//! use sync_core::run::Runner;
+//! use sync_core::state::SqliteStore;
+//!
+//! let lightspeed = lightspeed_x::Client::builder()
+//!     .domain_prefix("mystore")
+//!     .personal_token("lsxs_pt_...".to_owned().into())
+//!     .build()
+//!     .await?;
+//! let bc = business_central::Client::builder().cloud("tenant-id", "production").build()?;
+//! let company = "6f7a1c2e-0000-4000-8000-000000000001".parse()?;
+//! let accounts = Accounts::new(lightspeed, bc, company);
+//! let mut options = SalesOptions::default();
+//! options.default_customer_number = Some("10000".into());
+//! let runner = Runner::new(Arc::new(SqliteStore::open("sync.sqlite").await?));
+//! let report = runner.run_once(&SalesFlow::new(accounts, options), "mystore").await?;
+//! println!("{report}");
+//! # Ok(()) }
+//! ```
+
+mod bc;
+pub mod customers;
+pub mod products;
+pub mod sales;
+pub mod stock;
+
+pub use customers::{CustomerKey, CustomerOptions, CustomersFlow};
+pub use products::{ItemNumber, PriceBasis, ProductOptions, ProductsFlow, VariantMode};
+pub use sales::{DocumentKind, MissingItems, Returns, SalesFlow, SalesOptions};
+pub use stock::{StockFlow, StockOptions};
+
+use business_central::{CompanyId, CompanyScope};
+
+/// Link namespace: Lightspeed customer id -> Business Central customer id.
+pub const CUSTOMER_LINKS: &str = "bc-customer";
+/// Link namespace: Lightspeed product id -> Business Central item id.
+pub const ITEM_LINKS: &str = "bc-item";
+/// Link namespace: Lightspeed variant product id -> Business Central item variant id.
+pub const ITEM_VARIANT_LINKS: &str = "bc-item-variant";
+
+/// The two accounts the flows connect.
+#[derive(Clone, Debug)]
+pub struct Accounts {
+    /// The Lightspeed store.
+    pub lightspeed: lightspeed_x::Client,
+    /// The Business Central environment.
+    pub business_central: business_central::Client,
+    /// The company within it.
+    pub company: CompanyId,
+}
+
+impl Accounts {
+    /// Accounts from the two clients and the company.
+    pub fn new(
+        lightspeed: lightspeed_x::Client,
+        business_central: business_central::Client,
+        company: CompanyId,
+    ) -> Self {
+        Self {
+            lightspeed,
+            business_central,
+            company,
+        }
+    }
+
+    /// The company's entity sets.
+    pub fn bc(&self) -> CompanyScope {
+        self.business_central.company(self.company)
+    }
+
+    /// Requests both clients made so far (every attempt counts).
+    pub fn requests(&self) -> u64 {
+        self.lightspeed
+            .stats()
+            .requests
+            .saturating_add(self.business_central.stats().requests)
+    }
+}

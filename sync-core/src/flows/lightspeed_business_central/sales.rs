@@ -1,0 +1,837 @@
+//! Sales from Lightspeed to Business Central sales orders or invoices.
+//!
+//! Incremental by Lightspeed's version cursor; closed sales only (voided and parked sales are
+//! never sent). The external document number (prefix + invoice number) is the idempotency key:
+//! a document that already exists, as an order or an invoice, is skipped and reported, never
+//! written twice. When a `$batch` request fails without an answer (a timeout or a lost
+//! response), the flow looks its documents up again before retrying only the ones that are
+//! missing, so a crash between batches or a lost response leaves no duplicate and no gap.
+//!
+//! Before planning, each sale's customer is ensured through the customers flow (a sale without
+//! a customer, with the walk-in customer, or with a customer that cannot be matched safely (no
+//! e-mail address and no stored link) goes to the default customer), every item is checked
+//! (missing items fail the sale with their SKUs, or are created through the products flow,
+//! [`MissingItems`]), and the first payment's type gives the payment terms. Documents are
+//! deep-inserted with their lines, in `$batch` requests.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use business_central::models::{SalesInvoice, SalesOrder};
+use business_central::query::Query;
+use business_central::{ItemId, ItemVariantId, WritableEntity};
+use chrono::{DateTime, NaiveDate, Utc};
+use futures::TryStreamExt;
+use lightspeed_x::{
+    Customer as LsCustomer, CustomerId, Product, ProductId, Sale, SaleId, SaleState, SaleStatus,
+};
+use serde_json::{Map, Value};
+
+use super::bc::{self, Op};
+use super::customers::{self, CustomerOptions};
+use super::products::{self, ProductOptions};
+use super::{Accounts, CUSTOMER_LINKS, ITEM_LINKS, ITEM_VARIANT_LINKS};
+use crate::cursor::VersionCursor;
+use crate::fields::Fields;
+use crate::key::{KeyError, Keyed, OrderRef};
+use crate::run::{Flow, FlowError, RunContext};
+use crate::upsert::{
+    Existing, OnExisting, Outcome, Planner, RecordOutcome, SourceRecord, Target, TargetError,
+    TargetIndex, Write, WriteOp, WriteResult, upsert,
+};
+
+/// Which document a sale becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DocumentKind {
+    /// A sales order (`salesOrders`).
+    #[default]
+    Order,
+    /// A sales invoice (`salesInvoices`, a draft to post in Business Central).
+    Invoice,
+}
+
+/// What happens to returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Returns {
+    /// Sent as documents with negative quantities.
+    #[default]
+    NegativeLines,
+    /// Skipped and reported.
+    Skip,
+}
+
+/// What happens when a sale's item does not exist in Business Central.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissingItems {
+    /// The sale fails, naming the missing SKUs (kept for retry).
+    #[default]
+    Fail,
+    /// The products flow creates the items first.
+    Create,
+}
+
+/// Settings of the sales flow.
+#[derive(Debug, Clone)]
+pub struct SalesOptions {
+    /// Orders or invoices.
+    pub document: DocumentKind,
+    /// Returns as negative lines or skipped.
+    pub returns: Returns,
+    /// Missing items: fail or create.
+    pub missing_items: MissingItems,
+    /// Customer number for sales without a customer (or with the walk-in customer).
+    pub default_customer_number: Option<String>,
+    /// Lightspeed payment type name -> Business Central payment terms code.
+    pub payment_terms: BTreeMap<String, String>,
+    /// Put before the invoice number to make the external document number (at most 35 characters in all).
+    pub external_document_prefix: String,
+    /// Documents per `$batch` request (at most 100).
+    pub batch_size: usize,
+    /// How customers are ensured.
+    pub customers: CustomerOptions,
+    /// How missing items are created.
+    pub products: ProductOptions,
+    /// Lightspeed page size.
+    pub page_size: u32,
+    /// Sales made before this are never sent (for example a first run that backfills N days).
+    pub not_before: Option<DateTime<Utc>>,
+}
+
+impl Default for SalesOptions {
+    fn default() -> Self {
+        Self {
+            document: DocumentKind::default(),
+            returns: Returns::default(),
+            missing_items: MissingItems::default(),
+            default_customer_number: None,
+            payment_terms: BTreeMap::new(),
+            external_document_prefix: String::new(),
+            batch_size: 50,
+            customers: CustomerOptions::default(),
+            products: ProductOptions::default(),
+            page_size: 1000,
+            not_before: None,
+        }
+    }
+}
+
+/// Whether a sale is sent: closed, not voided, not parked.
+pub fn is_eligible(s: &Sale) -> bool {
+    s.deleted_at.is_none()
+        && !s.is_voided()
+        && s.state != Some(SaleState::Parked)
+        && s.status != SaleStatus::Saved
+        && s.is_closed()
+}
+
+/// A sale ready to plan: the document header as fields, the full body with lines.
+#[derive(Debug, Clone)]
+pub(crate) struct SaleRecord {
+    sale: Sale,
+    key: Result<OrderRef, KeyError>,
+    fields: Fields,
+    body: Map<String, Value>,
+}
+
+impl Keyed for SaleRecord {
+    type Key = OrderRef;
+    fn key(&self) -> Result<OrderRef, KeyError> {
+        self.key.clone()
+    }
+}
+impl SourceRecord for SaleRecord {
+    fn source_id(&self) -> String {
+        self.sale.id.0.clone()
+    }
+    fn modified(&self) -> Option<DateTime<Utc>> {
+        self.sale.updated_at
+    }
+    fn fields(&self) -> Fields {
+        self.fields.clone()
+    }
+}
+
+/// Documents (orders and invoices) as an upsert target.
+pub(crate) struct SalesTarget {
+    accounts: Accounts,
+    document: DocumentKind,
+    batch_size: usize,
+}
+
+impl SalesTarget {
+    /// External document number -> (document id) among orders and invoices.
+    async fn existing(&self, refs: &[String]) -> Result<HashMap<String, String>, TargetError> {
+        let mut out = HashMap::new();
+        if refs.is_empty() {
+            return Ok(out);
+        }
+        let scope = self.accounts.bc();
+        let q = Query::new().select(["id", "number", "externalDocumentNumber"]);
+        let orders: Vec<SalesOrder> = scope
+            .sales_orders()
+            .lookup(
+                "externalDocumentNumber",
+                refs.iter(),
+                bc::LOOKUP_CHUNK,
+                q.clone(),
+            )
+            .await
+            .map_err(TargetError::from_error)?;
+        let invoices: Vec<SalesInvoice> = scope
+            .sales_invoices()
+            .lookup("externalDocumentNumber", refs.iter(), bc::LOOKUP_CHUNK, q)
+            .await
+            .map_err(TargetError::from_error)?;
+        for o in orders {
+            if let Some(id) = o.id {
+                out.entry(o.external_document_number.to_uppercase())
+                    .or_insert(id.to_string());
+            }
+        }
+        for i in invoices {
+            if let Some(id) = i.id {
+                out.entry(i.external_document_number.to_uppercase())
+                    .or_insert(id.to_string());
+            }
+        }
+        Ok(out)
+    }
+
+    fn set_path(&self) -> String {
+        let scope = self.accounts.bc();
+        match self.document {
+            DocumentKind::Order => {
+                format!("{}?$expand=salesOrderLines", scope.sales_orders().path())
+            }
+            DocumentKind::Invoice => format!(
+                "{}?$expand=salesInvoiceLines",
+                scope.sales_invoices().path()
+            ),
+        }
+    }
+}
+
+#[async_trait]
+impl Target<SaleRecord> for SalesTarget {
+    async fn lookup(&self, keys: &[OrderRef]) -> Result<TargetIndex<OrderRef>, TargetError> {
+        let refs: Vec<String> = keys.iter().map(|k| k.as_str().to_owned()).collect();
+        let found = self.existing(&refs).await?;
+        Ok(keys
+            .iter()
+            .filter_map(|k| {
+                found
+                    .get(&k.as_str().to_uppercase())
+                    .map(|id| (k.clone(), Existing::new(id.clone(), Fields::new())))
+            })
+            .collect())
+    }
+
+    fn batch_size(&self) -> usize {
+        self.batch_size
+            .clamp(1, business_central::batch::MAX_BATCH_OPERATIONS)
+    }
+
+    async fn apply(&self, batch: &[Write<SaleRecord>]) -> Result<Vec<WriteResult>, TargetError> {
+        let mut results: Vec<Option<WriteResult>> = vec![None; batch.len()];
+        let mut pending: Vec<usize> = Vec::new();
+        for (i, w) in batch.iter().enumerate() {
+            let body = Value::Object(w.record.body.clone());
+            let checked = match self.document {
+                DocumentKind::Order => SalesOrder::check_body(&body),
+                DocumentKind::Invoice => SalesInvoice::check_body(&body),
+            };
+            match (&w.op, checked) {
+                (WriteOp::Update { .. }, _) => {
+                    results[i] = Some(WriteResult::failed("an existing document is never changed"));
+                }
+                (_, Err(e)) => results[i] = Some(WriteResult::failed(e.to_string())),
+                (WriteOp::Create { .. }, Ok(())) => pending.push(i),
+            }
+        }
+        // One retry after a failed request, for the documents a re-check does not find.
+        for attempt in 0..2 {
+            if pending.is_empty() {
+                break;
+            }
+            let ops: Vec<Op> = pending
+                .iter()
+                .filter_map(|&i| batch.get(i))
+                .map(|w| Op::post(self.set_path(), w.record.body.clone()))
+                .collect();
+            match bc::send(&self.accounts.business_central, ops).await {
+                Ok(sent) => {
+                    for (&i, r) in pending.iter().zip(sent) {
+                        results[i] = Some(match r {
+                            Ok(v) => match bc::id_of(&v) {
+                                Some(id) => WriteResult::ok(id).with_answer(summary(&v)),
+                                None => WriteResult::failed("Business Central returned no id"),
+                            },
+                            Err(e) => WriteResult::failed(e),
+                        });
+                    }
+                    pending.clear();
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, attempt, "a $batch of documents failed; re-checking which exist");
+                    let refs: Vec<String> = pending
+                        .iter()
+                        .filter_map(|&i| batch.get(i))
+                        .map(|w| w.key.as_str().to_owned())
+                        .collect();
+                    let found = match self.existing(&refs).await {
+                        Ok(f) => f,
+                        Err(lookup) => {
+                            for &i in &pending {
+                                results[i] = Some(WriteResult::failed(format!(
+                                    "batch failed ({e}) and the re-check failed ({lookup})"
+                                )));
+                            }
+                            pending.clear();
+                            break;
+                        }
+                    };
+                    pending.retain(|&i| {
+                        let Some(w) = batch.get(i) else { return false };
+                        match found.get(&w.key.as_str().to_uppercase()) {
+                            Some(id) => {
+                                results[i] = Some(WriteResult::ok(id.clone()));
+                                false
+                            }
+                            None => true,
+                        }
+                    });
+                    if attempt == 1 {
+                        for &i in &pending {
+                            results[i] = Some(WriteResult::failed(format!("batch failed: {e}")));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| WriteResult::failed("no result")))
+            .collect())
+    }
+}
+
+fn summary(v: &Value) -> Value {
+    let mut m = Map::new();
+    for k in [
+        "id",
+        "number",
+        "externalDocumentNumber",
+        "customerNumber",
+        "totalAmountExcludingTax",
+    ] {
+        if let Some(x) = v.get(k) {
+            m.insert(k.to_owned(), x.clone());
+        }
+    }
+    Value::Object(m)
+}
+
+/// Where a Lightspeed product is in Business Central.
+#[derive(Debug, Clone)]
+struct ItemRef {
+    item: ItemId,
+    variant: Option<ItemVariantId>,
+}
+
+/// The sales flow: Lightspeed sales to Business Central orders or invoices.
+#[derive(Debug)]
+pub struct SalesFlow {
+    accounts: Accounts,
+    options: SalesOptions,
+}
+
+impl SalesFlow {
+    /// The flow's name (its state scope).
+    pub const NAME: &'static str = "lightspeed-sales-to-business-central";
+
+    /// A flow between these accounts.
+    pub fn new(accounts: Accounts, options: SalesOptions) -> Self {
+        Self { accounts, options }
+    }
+
+    /// Lightspeed customer id -> Business Central customer id; ensures the customers that have
+    /// no link yet (not in a dry run). Walk-in customers map to nothing.
+    async fn customers(
+        &self,
+        ctx: &RunContext,
+        ids: BTreeSet<CustomerId>,
+    ) -> Result<BTreeMap<String, String>, FlowError> {
+        let tenant = ctx.tenant().to_owned();
+        let keys: Vec<String> = ids.iter().map(|c| c.0.clone()).collect();
+        let mut links = ctx
+            .store()
+            .load_links(&tenant, CUSTOMER_LINKS, &keys)
+            .await?;
+        let mut missing: Vec<LsCustomer> = Vec::new();
+        for id in ids.iter().filter(|id| !links.contains_key(&id.0)) {
+            match self.accounts.lightspeed.customers().get(id).await {
+                Ok(c) if !customers::is_walk_in(&c) => missing.push(c),
+                Ok(_) | Err(lightspeed_x::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if !missing.is_empty() && !ctx.is_dry_run() {
+            let store = ctx.store();
+            let p = customers::prepare(
+                &self.accounts,
+                &self.options.customers,
+                &**store,
+                &tenant,
+                missing,
+            )
+            .await?;
+            let records = p.records.clone();
+            let outcomes = upsert(&p.planner, p.records, &p.target).await?;
+            customers::save_links(&**store, &tenant, &outcomes).await?;
+            if self.options.customers.contacts {
+                customers::ensure_contacts(&self.accounts, &records, &outcomes).await?;
+            }
+            links = store.load_links(&tenant, CUSTOMER_LINKS, &keys).await?;
+        }
+        Ok(links)
+    }
+
+    /// Lightspeed product id -> item (and variant); reads unlinked products and looks their
+    /// items up in bulk; creates missing items when told to. Returns the refs and, for products
+    /// still missing, their SKUs.
+    async fn items(
+        &self,
+        ctx: &RunContext,
+        ids: BTreeSet<ProductId>,
+    ) -> Result<(HashMap<ProductId, ItemRef>, HashMap<ProductId, String>), FlowError> {
+        let tenant = ctx.tenant().to_owned();
+        let store = ctx.store().clone();
+        let keys: Vec<String> = ids.iter().map(|p| p.0.clone()).collect();
+        let mode = self.options.products.variants;
+        let load = |item_links: &BTreeMap<String, String>,
+                    variant_links: &BTreeMap<String, String>| {
+            let mut refs = HashMap::new();
+            for id in &ids {
+                if let Some(item) = item_links.get(&id.0).and_then(|s| ItemId::from_str(s).ok()) {
+                    let variant = variant_links
+                        .get(&id.0)
+                        .and_then(|s| ItemVariantId::from_str(s).ok());
+                    refs.insert(id.clone(), ItemRef { item, variant });
+                }
+            }
+            refs
+        };
+        let item_links = store.load_links(&tenant, ITEM_LINKS, &keys).await?;
+        let variant_links = store.load_links(&tenant, ITEM_VARIANT_LINKS, &keys).await?;
+        let mut refs = load(&item_links, &variant_links);
+        // A variant written as an item variant needs its variant link too.
+        let unresolved: Vec<ProductId> = ids
+            .iter()
+            .filter(|id| !refs.contains_key(*id))
+            .cloned()
+            .collect();
+        if unresolved.is_empty() {
+            return Ok((refs, HashMap::new()));
+        }
+        let mut products: HashMap<ProductId, Product> = HashMap::new();
+        for id in &unresolved {
+            match self.accounts.lightspeed.products().get(id).await {
+                Ok(p) => {
+                    products.insert(id.clone(), p);
+                }
+                Err(lightspeed_x::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let mut parents: HashMap<ProductId, Product> = HashMap::new();
+        for p in products.values() {
+            let parent = products::parent_id(p);
+            if p.has_variants
+                && parent != p.id
+                && !products.contains_key(&parent)
+                && !parents.contains_key(&parent)
+            {
+                let pp = self.accounts.lightspeed.products().get(&parent).await?;
+                parents.insert(parent, pp);
+            }
+        }
+        let parent_of = |p: &Product| {
+            let id = products::parent_id(p);
+            products.get(&id).or_else(|| parents.get(&id)).cloned()
+        };
+        // Item numbers and variant codes of the unresolved products, looked up in bulk.
+        let mut wanted: HashMap<ProductId, (String, Option<String>)> = HashMap::new();
+        let mut missing: HashMap<ProductId, String> = HashMap::new();
+        for id in &unresolved {
+            let Some(p) = products.get(id) else {
+                missing.insert(id.clone(), format!("product {id} (deleted in Lightspeed)"));
+                continue;
+            };
+            let parent = parent_of(p);
+            match products::item_ref(p, parent.as_ref(), mode) {
+                (Ok(n), None) => {
+                    wanted.insert(id.clone(), (n.upper().to_owned(), None));
+                }
+                (Ok(n), Some(Ok(code))) => {
+                    wanted.insert(id.clone(), (n.upper().to_owned(), Some(code)));
+                }
+                (Err(e), _) | (_, Some(Err(e))) => {
+                    missing.insert(
+                        id.clone(),
+                        format!("{} ({e})", p.sku.as_deref().unwrap_or("no SKU")),
+                    );
+                }
+            }
+        }
+        let numbers: BTreeSet<String> = wanted.values().map(|(n, _)| n.clone()).collect();
+        let scope = self.accounts.bc();
+        let items = scope
+            .items()
+            .lookup(
+                "number",
+                numbers.iter(),
+                bc::LOOKUP_CHUNK,
+                Query::new().select(["id", "number"]),
+            )
+            .await?;
+        let item_ids: HashMap<String, ItemId> = items
+            .iter()
+            .filter_map(|i| i.id.map(|id| (i.number.to_uppercase(), id)))
+            .collect();
+        let with_variants: BTreeSet<String> = wanted
+            .values()
+            .filter(|(_, c)| c.is_some())
+            .map(|(n, _)| n.clone())
+            .collect();
+        let variants = if with_variants.is_empty() {
+            Vec::new()
+        } else {
+            scope
+                .item_variants()
+                .lookup(
+                    "itemNumber",
+                    with_variants.iter(),
+                    bc::LOOKUP_CHUNK,
+                    Query::new(),
+                )
+                .await?
+        };
+        let variant_ids: HashMap<(String, String), ItemVariantId> = variants
+            .iter()
+            .filter_map(|v| {
+                v.id.map(|id| ((v.item_number.to_uppercase(), v.code.to_uppercase()), id))
+            })
+            .collect();
+        let mut to_create: Vec<Product> = Vec::new();
+        for (id, (number, code)) in &wanted {
+            let item = item_ids.get(number);
+            let variant = code
+                .as_ref()
+                .map(|c| variant_ids.get(&(number.clone(), c.clone())));
+            match (item, variant) {
+                (Some(item), None) | (Some(item), Some(Some(_))) => {
+                    let variant = variant.flatten().copied();
+                    refs.insert(
+                        id.clone(),
+                        ItemRef {
+                            item: *item,
+                            variant,
+                        },
+                    );
+                    if !ctx.is_dry_run() {
+                        store
+                            .save_link(&tenant, ITEM_LINKS, &id.0, &item.to_string())
+                            .await?;
+                        if let Some(v) = variant {
+                            store
+                                .save_link(&tenant, ITEM_VARIANT_LINKS, &id.0, &v.to_string())
+                                .await?;
+                        }
+                    }
+                }
+                _ => {
+                    let label = match code {
+                        Some(c) => format!("{number} variant {c}"),
+                        None => number.clone(),
+                    };
+                    missing.insert(id.clone(), label);
+                    if let Some(p) = products.get(id) {
+                        to_create.push(p.clone());
+                    }
+                }
+            }
+        }
+        if self.options.missing_items == MissingItems::Create
+            && !to_create.is_empty()
+            && !ctx.is_dry_run()
+        {
+            let outcomes = products::write_products(
+                &self.accounts,
+                &self.options.products,
+                &*store,
+                &tenant,
+                to_create,
+            )
+            .await?;
+            if let Some(o) = outcomes.iter().find(|o| o.outcome == Outcome::Failed) {
+                tracing::warn!(reason = ?o.reason, "an item could not be created");
+            }
+            let item_links = store.load_links(&tenant, ITEM_LINKS, &keys).await?;
+            let variant_links = store.load_links(&tenant, ITEM_VARIANT_LINKS, &keys).await?;
+            refs = load(&item_links, &variant_links);
+            missing.retain(|id, _| !refs.contains_key(id));
+        }
+        Ok((refs, missing))
+    }
+}
+
+fn local_date(at: Option<DateTime<Utc>>, tz: Option<chrono_tz::Tz>) -> Option<NaiveDate> {
+    let at = at?;
+    Some(match tz {
+        Some(tz) => at.with_timezone(&tz).date_naive(),
+        None => at.date_naive(),
+    })
+}
+
+#[async_trait]
+impl Flow for SalesFlow {
+    fn name(&self) -> &str {
+        Self::NAME
+    }
+
+    fn requests_made(&self) -> Option<u64> {
+        Some(self.accounts.requests())
+    }
+
+    async fn run(&self, ctx: &mut RunContext) -> Result<(), FlowError> {
+        let o = &self.options;
+        let mut cursor: VersionCursor = ctx.cursor().await?.unwrap_or_default();
+        let after = cursor
+            .after()
+            .and_then(|a| a.parse::<i64>().ok())
+            .unwrap_or(0);
+        let mut stream = self
+            .accounts
+            .lightspeed
+            .sales()
+            .list()
+            .after(after)
+            .page_size(o.page_size)
+            .stream();
+        let mut read: Vec<Sale> = Vec::new();
+        while let Some(s) = stream.try_next().await? {
+            read.push(s);
+        }
+        let reached = stream.cursor();
+        let seen: BTreeSet<String> = read.iter().map(|s| s.id.0.clone()).collect();
+        let retry_ids: Vec<String> = ctx
+            .retries()
+            .iter()
+            .map(|r| r.source_id.clone())
+            .filter(|id| !seen.contains(id))
+            .collect();
+        for id in retry_ids {
+            match self
+                .accounts
+                .lightspeed
+                .sales()
+                .get(&SaleId::new(id.clone()))
+                .await
+            {
+                Ok(s) if is_eligible(&s) => read.push(s),
+                Ok(_) | Err(lightspeed_x::Error::NotFound { .. }) => ctx.drop_retry(&id).await?,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let mut sales: Vec<Sale> = Vec::new();
+        let mut early: Vec<RecordOutcome> = Vec::new();
+        let recent = |s: &Sale| {
+            o.not_before
+                .is_none_or(|t| s.sale_date.or(s.created_at).is_some_and(|d| d >= t))
+        };
+        for s in read.into_iter().filter(|s| is_eligible(s) && recent(s)) {
+            if o.returns == Returns::Skip && s.is_return() {
+                early.push(
+                    RecordOutcome::new(s.id.0.clone(), Outcome::Skipped)
+                        .with_reason("a return: skipped by option"),
+                );
+            } else {
+                sales.push(s);
+            }
+        }
+        if sales.is_empty() {
+            ctx.record(&early).await?;
+            cursor.advance(reached.0.to_string());
+            ctx.stage_cursor(&cursor)?;
+            return Ok(());
+        }
+
+        let customer_ids: BTreeSet<CustomerId> =
+            sales.iter().filter_map(|s| s.customer_id.clone()).collect();
+        let customers = self.customers(ctx, customer_ids).await?;
+        let product_ids: BTreeSet<ProductId> = sales
+            .iter()
+            .flat_map(|s| s.line_items.iter().filter_map(|l| l.product_id.clone()))
+            .collect();
+        let (items, missing) = self.items(ctx, product_ids).await?;
+
+        let scope = self.accounts.bc();
+        let terms: HashMap<String, String> = if o.payment_terms.is_empty() {
+            HashMap::new()
+        } else {
+            scope
+                .payment_terms()
+                .list_all(Query::new().select(["id", "code"]))
+                .await?
+                .into_iter()
+                .filter_map(|t| t.id.map(|id| (t.code.to_uppercase(), id.to_string())))
+                .collect()
+        };
+        let zones: HashMap<String, chrono_tz::Tz> = self
+            .accounts
+            .lightspeed
+            .outlets()
+            .list()
+            .all()
+            .await?
+            .into_iter()
+            .filter_map(|o| o.time_zone.map(|tz| (o.id.0, tz)))
+            .collect();
+
+        let (date_field, lines_field) = match o.document {
+            DocumentKind::Order => ("orderDate", "salesOrderLines"),
+            DocumentKind::Invoice => ("invoiceDate", "salesInvoiceLines"),
+        };
+        let mut records = Vec::new();
+        for s in sales {
+            let id = s.id.0.clone();
+            let ext = format!(
+                "{}{}",
+                o.external_document_prefix,
+                s.invoice_number.as_deref().unwrap_or("").trim()
+            );
+            let key = if s
+                .invoice_number
+                .as_deref()
+                .is_none_or(|n| n.trim().is_empty())
+            {
+                Err(KeyError::Missing)
+            } else if ext.chars().count() > 35 {
+                Err(KeyError::Invalid(format!(
+                    "external document number `{ext}` is longer than 35 characters"
+                )))
+            } else {
+                OrderRef::parse(&ext)
+            };
+            let mut fields = Fields::new().with("externalDocumentNumber", ext.as_str());
+            let mut body = Map::new();
+            body.insert("externalDocumentNumber".into(), Value::String(ext.clone()));
+            let customer = s.customer_id.as_ref().and_then(|c| customers.get(&c.0));
+            let walk_in = s.customer_id.is_none() || customer.is_none() && !ctx.is_dry_run();
+            match (customer, &o.default_customer_number) {
+                (Some(c), _) => {
+                    fields.insert("customerId", c.as_str());
+                    body.insert("customerId".into(), Value::String(c.clone()));
+                }
+                (None, Some(default)) if walk_in => {
+                    fields.insert("customerNumber", default.as_str());
+                    body.insert("customerNumber".into(), Value::String(default.clone()));
+                }
+                (None, _) if ctx.is_dry_run() && s.customer_id.is_some() => {
+                    fields.insert("customerId", "(ensured on a real run)");
+                }
+                (None, _) => {
+                    early.push(RecordOutcome::failed(id, match s.customer_id {
+                        None => "the sale has no customer and no default customer is configured".to_owned(),
+                        Some(_) => "the sale's customer cannot be matched (no usable e-mail address, no stored link) and no default customer is configured".to_owned(),
+                    }));
+                    continue;
+                }
+            }
+            if let Some(d) = local_date(
+                s.sale_date.or(s.created_at),
+                s.outlet_id.as_ref().and_then(|o| zones.get(&o.0)).copied(),
+            ) {
+                fields.insert(date_field, d);
+                body.insert(date_field.into(), Value::String(d.to_string()));
+                body.insert("postingDate".into(), Value::String(d.to_string()));
+            }
+            if let Some(code) = s
+                .payments
+                .first()
+                .and_then(|p| p.name.as_deref())
+                .and_then(|n| o.payment_terms.get(n))
+            {
+                match terms.get(&code.to_uppercase()) {
+                    Some(tid) => {
+                        fields.insert("paymentTermsId", tid.as_str());
+                        body.insert("paymentTermsId".into(), Value::String(tid.clone()));
+                    }
+                    None => {
+                        early.push(RecordOutcome::failed(
+                            id,
+                            format!("payment terms `{code}` do not exist in Business Central"),
+                        ));
+                        continue;
+                    }
+                }
+            }
+            let mut lines = Vec::new();
+            let mut absent: Vec<String> = Vec::new();
+            let mut total = rust_decimal::Decimal::ZERO;
+            for l in &s.line_items {
+                let Some(pid) = &l.product_id else { continue };
+                if matches!(l.status, Some(lightspeed_x::LineItemStatus::Voided)) {
+                    continue;
+                }
+                let Some(r) = items.get(pid) else {
+                    absent.push(missing.get(pid).cloned().unwrap_or_else(|| pid.0.clone()));
+                    continue;
+                };
+                let mut line = Map::new();
+                line.insert("lineType".into(), Value::String("Item".into()));
+                line.insert("itemId".into(), Value::String(r.item.to_string()));
+                if let Some(v) = r.variant {
+                    line.insert("itemVariantId".into(), Value::String(v.to_string()));
+                }
+                line.insert("quantity".into(), bc::field_to_json(&l.quantity.into()));
+                line.insert("unitPrice".into(), bc::field_to_json(&l.price.into()));
+                total += l.price_total;
+                lines.push(Value::Object(line));
+            }
+            if !absent.is_empty() && !ctx.is_dry_run() {
+                absent.sort();
+                absent.dedup();
+                early.push(
+                    RecordOutcome::failed(
+                        id,
+                        format!("items missing in Business Central: {}", absent.join(", ")),
+                    )
+                    .with_source(fields.to_json()),
+                );
+                continue;
+            }
+            fields.insert("lines", rust_decimal::Decimal::from(lines.len()));
+            fields.insert("totalExcludingTax", total);
+            body.insert(lines_field.into(), Value::Array(lines));
+            records.push(SaleRecord {
+                sale: s,
+                key,
+                fields,
+                body,
+            });
+        }
+        ctx.record(&early).await?;
+        let planner = Planner::new().on_existing(OnExisting::Skip);
+        let target = SalesTarget {
+            accounts: self.accounts.clone(),
+            document: o.document,
+            batch_size: o.batch_size,
+        };
+        ctx.upsert(&planner, records, &target).await?;
+        cursor.advance(reached.0.to_string());
+        ctx.stage_cursor(&cursor)?;
+        Ok(())
+    }
+}
