@@ -117,6 +117,9 @@ impl fmt::Debug for ClientCredentialsRefresher {
     }
 }
 
+/// The longest token lifetime believed (a year); Entra issues tokens for about an hour.
+const MAX_TOKEN_LIFETIME_SECS: u64 = 365 * 24 * 3600;
+
 #[derive(Deserialize)]
 struct TokenResponse {
     access_token: String,
@@ -156,6 +159,13 @@ impl TokenRefresher for ClientCredentialsRefresher {
                 Some(e) => format!("{} {}: {}", resp.status, e.error, e.error_description),
                 None => format!("token endpoint answered {}", resp.status),
             };
+            // A token endpoint (or a proxy in front of it) may echo what it was sent.
+            let secret = self.creds.client_secret.expose_secret();
+            let message = if secret.is_empty() {
+                message
+            } else {
+                message.replace(secret, "[redacted]")
+            };
             return Err(if resp.status.is_client_error() {
                 AuthError::rejected(message)
             } else {
@@ -172,7 +182,8 @@ impl TokenRefresher for ClientCredentialsRefresher {
         });
         Ok(AccessToken {
             token: SecretString::from(token.access_token),
-            expires_in: expires_in.map(Duration::from_secs),
+            // Capped: an absurd lifetime would overflow the expiry instant (a panic) downstream.
+            expires_in: expires_in.map(|s| Duration::from_secs(s.min(MAX_TOKEN_LIFETIME_SECS))),
         })
     }
 }

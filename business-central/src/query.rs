@@ -233,10 +233,11 @@ impl Filter {
         field: &str,
         values: impl IntoIterator<Item = V>,
     ) -> Option<Filter> {
-        values
+        let nodes: Vec<Node> = values
             .into_iter()
-            .map(|v| Field::new(field).eq(v))
-            .reduce(|a, b| Filter(Node::Or(Box::new(a.0), Box::new(b.0))))
+            .map(|v| Field::new(field).eq(v).0)
+            .collect();
+        balanced_or(nodes).map(Filter)
     }
 
     /// [`Filter::any_of`] in chunks of at most `chunk_size` values, for bulk key lookups that
@@ -260,6 +261,24 @@ impl Filter {
         self.0.render(&mut out, false);
         out
     }
+}
+
+/// Joins nodes with `or` as a balanced tree. It renders the same text as a left-leaning chain,
+/// but its depth (and so the recursion when rendering or dropping it) grows with the logarithm
+/// of the number of values: a chain of 100,000 values overflowed the stack.
+fn balanced_or(mut nodes: Vec<Node>) -> Option<Node> {
+    while nodes.len() > 1 {
+        let mut next = Vec::with_capacity(nodes.len().div_ceil(2));
+        let mut pairs = nodes.into_iter();
+        while let Some(a) = pairs.next() {
+            next.push(match pairs.next() {
+                Some(b) => Node::Or(Box::new(a), Box::new(b)),
+                None => a,
+            });
+        }
+        nodes = next;
+    }
+    nodes.pop()
 }
 
 /// A property to compare; its methods make [`Filter`]s.
@@ -572,6 +591,32 @@ mod tests {
         let chunks = Filter::any_of_chunked("number", ["1", "2", "3", "4", "5"], 2);
         assert_eq!(chunks.len(), 3);
         assert_eq!(chunks[2].to_odata(), "number eq '5'");
+    }
+
+    #[test]
+    fn any_of_is_shallow_and_keeps_the_order() {
+        let values: Vec<String> = (0..100_000).map(|i| i.to_string()).collect();
+        let f = Filter::any_of("number", values.iter().map(String::as_str)).unwrap();
+        fn depth(n: &Node) -> usize {
+            match n {
+                Node::And(a, b) | Node::Or(a, b) => 1 + depth(a).max(depth(b)),
+                _ => 1,
+            }
+        }
+        assert!(depth(&f.0) <= 18, "{}", depth(&f.0));
+        let text = f.to_odata();
+        let got: Vec<&str> = text.split(" or ").collect();
+        assert_eq!(got.len(), values.len());
+        assert!(
+            got.iter()
+                .zip(&values)
+                .all(|(g, v)| *g == format!("number eq '{v}'"))
+        );
+        let five = Filter::any_of("n", ["1", "2", "3", "4", "5"]).unwrap();
+        assert_eq!(
+            five.and(Field::new("b").eq(true)).to_odata(),
+            "(n eq '1' or n eq '2' or n eq '3' or n eq '4' or n eq '5') and b eq true"
+        );
     }
 
     #[test]

@@ -310,7 +310,11 @@ impl OAuthApp {
             .form(&form)
             .send_any_status()
             .await?;
-        token_result(resp, &callback.domain_prefix, None).map_err(Error::from)
+        let secrets = [
+            callback.code.expose_secret(),
+            self.client_secret.expose_secret(),
+        ];
+        token_result(resp, &callback.domain_prefix, None, &secrets).map_err(Error::from)
     }
 
     /// Refreshes a pair. The refresh token given stops working once this succeeds: save the result.
@@ -346,25 +350,30 @@ async fn refresh_with(
         .send_any_status()
         .await
         .map_err(|e| AuthError::refresh_failed(e.to_string()))?;
-    token_result(resp, domain_prefix, Some(refresh_token))
+    let secrets = [
+        refresh_token.expose_secret(),
+        app.client_secret.expose_secret(),
+    ];
+    token_result(resp, domain_prefix, Some(refresh_token), &secrets)
 }
 
 fn token_result(
     resp: pos_http::Response,
     domain_prefix: &str,
     previous_refresh: Option<&SecretString>,
+    secrets: &[&str],
 ) -> std::result::Result<TokenSet, AuthError> {
     let status = resp.status.as_u16();
     if status == 400 || status == 401 || status == 403 {
         return Err(AuthError::reauthorize(format!(
             "token endpoint answered {status}: {}",
-            error_text(&resp.body)
+            error_text(&resp.body, secrets)
         )));
     }
     if !resp.status.is_success() {
         return Err(AuthError::refresh_failed(format!(
             "token endpoint answered {status}: {}",
-            error_text(&resp.body)
+            error_text(&resp.body, secrets)
         )));
     }
     let t: TokenResponse = resp
@@ -372,7 +381,10 @@ fn token_result(
         .map_err(|e| AuthError::refresh_failed(format!("unreadable token response: {e}")))?;
     let expires_at = match (t.expires, t.expires_in) {
         (Some(abs), _) if abs > 0 => DateTime::from_timestamp(abs, 0),
-        (_, Some(rel)) => Some(Utc::now() + chrono::Duration::seconds(rel)),
+        // Checked: an absurd lifetime from the server must not overflow (and panic) here.
+        (_, Some(rel)) => {
+            chrono::Duration::try_seconds(rel).and_then(|d| Utc::now().checked_add_signed(d))
+        }
         _ => None,
     };
     let refresh_token = match (t.refresh_token, previous_refresh) {
@@ -396,7 +408,9 @@ fn token_result(
     })
 }
 
-fn error_text(body: &[u8]) -> String {
+/// The token endpoint's refusal as text, with any secret it echoes (the client secret, the code
+/// or refresh token sent) replaced, so it can go into an error message.
+fn error_text(body: &[u8], secrets: &[&str]) -> String {
     #[derive(Deserialize)]
     struct E {
         #[serde(default)]
@@ -404,7 +418,7 @@ fn error_text(body: &[u8]) -> String {
         #[serde(default)]
         error_description: Option<String>,
     }
-    match serde_json::from_slice::<E>(body) {
+    let text = match serde_json::from_slice::<E>(body) {
         Ok(E {
             error: Some(e),
             error_description,
@@ -412,8 +426,14 @@ fn error_text(body: &[u8]) -> String {
             Some(d) => format!("{e}: {d}"),
             None => e,
         },
-        _ => String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
-    }
+        _ => String::from_utf8_lossy(body).into_owned(),
+    };
+    // Redact before cutting, so no prefix of a secret survives the cut either.
+    let text = secrets
+        .iter()
+        .filter(|s| !s.is_empty())
+        .fold(text, |t, s| t.replace(s, "[redacted]"));
+    text.chars().take(200).collect()
 }
 
 /// Refreshes a store's tokens, saving each new pair to the [`TokenStore`] before using it.
@@ -585,6 +605,22 @@ mod tests {
                 .unwrap()
                 .as_str(),
             "http://127.0.0.1:9000/api/1.0/token"
+        );
+    }
+
+    #[test]
+    fn token_endpoint_errors_never_echo_secrets() {
+        let body = br#"{"error":"invalid_client","error_description":"secret csecret-1 is wrong for rt-9"}"#;
+        let text = error_text(body, &["csecret-1", "rt-9", ""]);
+        assert_eq!(
+            text,
+            "invalid_client: secret [redacted] is wrong for [redacted]"
+        );
+        let html = format!("<p>{}client_secret=csecret-1</p>", "x".repeat(190));
+        let text = error_text(html.as_bytes(), &["csecret-1"]);
+        assert!(
+            !text.contains("csecret") && text.chars().count() <= 200,
+            "{text}"
         );
     }
 

@@ -221,7 +221,7 @@ impl RefreshingToken {
     pub fn with_initial(self, token: AccessToken) -> Self {
         let cached = Cached {
             header: bearer(&token.token),
-            expires_at: token.expires_in.map(|d| Instant::now() + d),
+            expires_at: token.expires_in.and_then(|d| Instant::now().checked_add(d)),
         };
         Self {
             cached: Mutex::new(Some(cached)),
@@ -261,9 +261,11 @@ impl TokenSource for RefreshingToken {
         // The lock is held across the refresh: that is what makes it single-flight.
         let mut cached = self.cached.lock().await;
         if let Some(c) = cached.as_ref() {
-            let fresh = c
-                .expires_at
-                .is_none_or(|at| Instant::now() + self.margin < at);
+            let fresh = c.expires_at.is_none_or(|at| {
+                Instant::now()
+                    .checked_add(self.margin)
+                    .is_some_and(|t| t < at)
+            });
             if fresh {
                 return Ok(c.header.clone());
             }
@@ -273,7 +275,7 @@ impl TokenSource for RefreshingToken {
         let header = bearer(&token.token);
         *cached = Some(Cached {
             header: header.clone(),
-            expires_at: token.expires_in.map(|d| Instant::now() + d),
+            expires_at: token.expires_in.and_then(|d| Instant::now().checked_add(d)),
         });
         Ok(header)
     }
@@ -306,6 +308,32 @@ mod tests {
         let all = format!("{s:?} {b:?} {a:?}");
         assert!(!all.contains("sekrit"), "{all}");
         assert!(all.contains("[redacted]"));
+    }
+
+    #[derive(Debug)]
+    struct Forever;
+
+    #[async_trait]
+    impl TokenRefresher for Forever {
+        async fn refresh(&self) -> Result<AccessToken, AuthError> {
+            Ok(AccessToken {
+                token: "t".into(),
+                expires_in: Some(Duration::MAX),
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn an_absurd_lifetime_does_not_panic() {
+        let source = RefreshingToken::new(Forever).margin(Duration::MAX);
+        assert_eq!(
+            source.authorization().await.unwrap().expose_secret(),
+            "Bearer t"
+        );
+        assert_eq!(
+            source.authorization().await.unwrap().expose_secret(),
+            "Bearer t"
+        );
     }
 
     #[tokio::test]

@@ -497,6 +497,16 @@ impl Request {
     }
 }
 
+/// `body` with the credential of an `Authorization` value replaced, in case the server echoed it.
+fn redact_credential(body: &str, authorization: &SecretString) -> String {
+    let value = authorization.expose_secret();
+    let credential = value.split_once(' ').map_or(value, |(_, c)| c).trim();
+    if credential.len() < 4 {
+        return body.to_string();
+    }
+    body.replace(credential, "[redacted]")
+}
+
 fn append_query(url: &mut Url, encoded: &str) {
     if encoded.is_empty() {
         return;
@@ -554,9 +564,10 @@ async fn execute(inner: &Inner, req: Request) -> Result<Response> {
                         continue;
                     }
                     let body = &resp.body[..resp.body.len().min(MAX_ERROR_BODY)];
+                    let body = redact_credential(&String::from_utf8_lossy(body), rejected);
                     return Err(Error::Auth(
                         AuthError::rejected(format!("HTTP 401 from {}", url.path()))
-                            .with_response_body(String::from_utf8_lossy(body)),
+                            .with_response_body(body),
                     ));
                 }
                 return Ok(resp);
@@ -734,8 +745,14 @@ impl Response {
 
 /// Decode JSON bytes; a failure names the JSON path of the field that failed.
 pub fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(Error::decode)
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(Error::decode)?;
+    // Data after the document means the body is not what it claims to be.
+    de.end().map_err(|e| Error::Decode {
+        path: ".".into(),
+        message: e.to_string(),
+    })?;
+    Ok(value)
 }
 
 #[cfg(test)]
@@ -774,6 +791,21 @@ mod tests {
         assert_eq!(u.path(), "/api/2.0/companies(1f0c)/customers('O''Neil')");
         let u = join(&base(), "$batch").unwrap();
         assert_eq!(u.path(), "/api/2.0/$batch");
+    }
+
+    #[test]
+    fn trailing_data_is_refused() {
+        assert!(decode_json::<serde_json::Value>(br#"{"a":1} garbage"#).is_err());
+        assert!(decode_json::<serde_json::Value>(b"{\"a\":1}\n").is_ok());
+    }
+
+    #[test]
+    fn echoed_credentials_are_redacted() {
+        let auth = SecretString::from("Bearer tok-12345");
+        assert_eq!(
+            redact_credential(r#"{"error":"bad token tok-12345"}"#, &auth),
+            r#"{"error":"bad token [redacted]"}"#
+        );
     }
 
     #[test]

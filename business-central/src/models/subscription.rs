@@ -13,8 +13,8 @@ use crate::ids::*;
 use crate::models::*;
 use crate::values::{self, ETag};
 
-/// A webhook subscription.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// A webhook subscription. Its `Debug` output hides `client_state`, the shared secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Subscription {
     /// `@odata.etag`: send it back in `If-Match` to update or delete.
@@ -168,4 +168,40 @@ impl SubscriptionInput {
 
 impl WritableEntity for Subscription {
     type Input = SubscriptionInput;
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("etag", &self.etag)
+            .field("subscription_id", &self.subscription_id)
+            .field("notification_url", &self.notification_url)
+            .field("resource", &self.resource)
+            .field("timestamp", &self.timestamp)
+            .field("user_id", &self.user_id)
+            .field("last_modified_date_time", &self.last_modified_date_time)
+            .field("client_state", &"[redacted]")
+            .field("expiration_date_time", &self.expiration_date_time)
+            .field("system_created_at", &self.system_created_at)
+            .field("system_created_by", &self.system_created_by)
+            .field("system_modified_at", &self.system_modified_at)
+            .field("system_modified_by", &self.system_modified_by)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_client_state() {
+        let s = Subscription {
+            client_state: "sentinel-client-state".into(),
+            ..Subscription::default()
+        };
+        let out = format!("{s:?}");
+        assert!(!out.contains("sentinel-client-state"), "{out}");
+        assert!(out.contains("[redacted]"));
+    }
 }
