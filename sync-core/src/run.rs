@@ -640,11 +640,23 @@ impl Runner {
         if status == RunStatus::Succeeded
             && !dry_run
             && let Some(c) = ctx.staged_cursor.take()
-            && let Err(e) = self.store.save_cursor(scope, &c).await
         {
-            status = RunStatus::Failed {
-                error: format!("could not store the cursor: {e}"),
-            };
+            // Stored only while this runner still holds the run lock, so a run that lost it to
+            // another worker cannot move the cursor back or past what that worker applies.
+            match self.store.save_cursor_locked(scope, &self.holder, &c).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    status = RunStatus::Failed {
+                        error: "the run lock was taken over by another runner; the cursor was not stored"
+                            .into(),
+                    };
+                }
+                Err(e) => {
+                    status = RunStatus::Failed {
+                        error: format!("could not store the cursor: {e}"),
+                    };
+                }
+            }
         }
 
         let mut report = ctx.report;

@@ -583,6 +583,14 @@ impl StateStore for CountingStore {
         self.locks.fetch_add(1, Ordering::SeqCst);
         self.inner.try_lock(s, h, u).await
     }
+    async fn save_cursor_locked(
+        &self,
+        s: &Scope,
+        h: &str,
+        c: &str,
+    ) -> Result<bool, sync_core::state::StateError> {
+        self.inner.save_cursor_locked(s, h, c).await
+    }
     async fn unlock(&self, s: &Scope, h: &str) -> Result<(), sync_core::state::StateError> {
         self.inner.unlock(s, h).await
     }

@@ -232,6 +232,19 @@ impl StateStore for MemoryStore {
             }
         }
     }
+    async fn save_cursor_locked(
+        &self,
+        scope: &Scope,
+        holder: &str,
+        cursor: &str,
+    ) -> Result<bool, StateError> {
+        let mut inner = self.lock();
+        if inner.locks.get(scope).is_none_or(|(h, _)| h != holder) {
+            return Ok(false);
+        }
+        inner.cursors.insert(scope.clone(), cursor.to_owned());
+        Ok(true)
+    }
     async fn unlock(&self, scope: &Scope, holder: &str) -> Result<(), StateError> {
         let mut inner = self.lock();
         if inner.locks.get(scope).is_some_and(|(h, _)| h == holder) {

@@ -214,6 +214,15 @@ pub trait StateStore: Send + Sync + fmt::Debug {
     ) -> Result<bool, StateError>;
     /// Releases the lock if `holder` holds it.
     async fn unlock(&self, scope: &Scope, holder: &str) -> Result<(), StateError>;
+    /// Stores the cursor of a scope only while `holder` still holds its run lock (expired or not,
+    /// as long as nobody took it over), in one step; returns whether it was stored. This is how a
+    /// run that lost its lock to another runner is kept from moving the cursor.
+    async fn save_cursor_locked(
+        &self,
+        scope: &Scope,
+        holder: &str,
+        cursor: &str,
+    ) -> Result<bool, StateError>;
 }
 
 /// Loads and decodes a typed cursor (stored as JSON).
@@ -459,6 +468,40 @@ pub(crate) mod contract {
         assert!(
             store.try_lock(&s, "c", far).await.unwrap(),
             "an expired lock is taken over"
+        );
+
+        // Cursors saved under a lock: only by its holder.
+        let fenced = Scope::new("fenced", "t1");
+        assert!(
+            !store.save_cursor_locked(&fenced, "a", "1").await.unwrap(),
+            "no lock, no save"
+        );
+        assert!(store.try_lock(&fenced, "a", far).await.unwrap());
+        assert!(store.save_cursor_locked(&fenced, "a", "2").await.unwrap());
+        assert!(!store.save_cursor_locked(&fenced, "b", "3").await.unwrap());
+        assert_eq!(
+            store.load_cursor(&fenced).await.unwrap().as_deref(),
+            Some("2")
+        );
+        store.unlock(&fenced, "a").await.unwrap();
+        assert!(
+            store
+                .try_lock(&fenced, "a", Utc::now() - TimeDelta::seconds(1))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store.save_cursor_locked(&fenced, "a", "4").await.unwrap(),
+            "an expired lock nobody took over still fences for its holder"
+        );
+        assert!(store.try_lock(&fenced, "b", far).await.unwrap());
+        assert!(
+            !store.save_cursor_locked(&fenced, "a", "5").await.unwrap(),
+            "a lock taken over refuses the old holder"
+        );
+        assert_eq!(
+            store.load_cursor(&fenced).await.unwrap().as_deref(),
+            Some("4")
         );
     }
 }

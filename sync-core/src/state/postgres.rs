@@ -715,6 +715,24 @@ impl StateStore for PostgresStore {
             .await?;
         Ok(n == 1)
     }
+    async fn save_cursor_locked(
+        &self,
+        scope: &Scope,
+        holder: &str,
+        cursor: &str,
+    ) -> Result<bool, StateError> {
+        // One statement: the lock check and the write cannot be split by another worker.
+        let n = self
+            .execute(
+                "INSERT INTO {s}.cursors (flow, tenant, value, updated_at)
+                 SELECT $1, $2, $3, now() WHERE EXISTS
+                   (SELECT 1 FROM {s}.locks WHERE flow = $1 AND tenant = $2 AND holder = $4 FOR UPDATE)
+                 ON CONFLICT (flow, tenant) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                &[&scope.flow, &scope.tenant, &cursor, &holder],
+            )
+            .await?;
+        Ok(n == 1)
+    }
     async fn unlock(&self, scope: &Scope, holder: &str) -> Result<(), StateError> {
         self.execute(
             "DELETE FROM {s}.locks WHERE flow = $1 AND tenant = $2 AND holder = $3",

@@ -592,6 +592,31 @@ impl StateStore for SqliteStore {
         })
         .await
     }
+    async fn save_cursor_locked(
+        &self,
+        scope: &Scope,
+        holder: &str,
+        cursor: &str,
+    ) -> Result<bool, StateError> {
+        let (s, h, v, now) = (
+            scope.clone(),
+            holder.to_owned(),
+            cursor.to_owned(),
+            ts(Utc::now()),
+        );
+        self.call(move |c| {
+            // One statement: the lock check and the write cannot be split by another runner.
+            let n = c.execute(
+                "INSERT INTO cursors (flow, tenant, value, updated_at)
+                 SELECT ?1, ?2, ?3, ?4 WHERE EXISTS
+                   (SELECT 1 FROM locks WHERE flow = ?1 AND tenant = ?2 AND holder = ?5)
+                 ON CONFLICT (flow, tenant) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                params![s.flow, s.tenant, v, now, h],
+            )?;
+            Ok(n == 1)
+        })
+        .await
+    }
     async fn unlock(&self, scope: &Scope, holder: &str) -> Result<(), StateError> {
         let (s, h) = (scope.clone(), holder.to_owned());
         self.call(move |c| {
