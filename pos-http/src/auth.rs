@@ -28,7 +28,7 @@ pub enum AuthErrorKind {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{}: {message}", match .kind {
     AuthErrorKind::ReauthorizationRequired => "authorisation required: the store must be authorised again",
-    AuthErrorKind::Rejected => "credentials rejected",
+    AuthErrorKind::Rejected => "credentials rejected: check them, or authorise again",
     AuthErrorKind::RefreshFailed => "token refresh failed",
 })]
 pub struct AuthError {

@@ -1,0 +1,543 @@
+//! The request-count scenario shared by the `requests` bench and the `request_ceilings` test:
+//! seeded sandboxes, our flows run three times (initial, nothing changed, 1% changed), the
+//! per-record baseline on the same data, and the floor the APIs allow.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use business_central::models::{
+    Customer as BcCustomer, CustomerInput, Item, ItemInput, SalesOrder, SalesOrderInput,
+    SalesOrderLine, SalesOrderLineInput,
+};
+use business_central::query::{Field, Query};
+use business_central::sandbox::Sandbox as BcSandbox;
+use chrono::{Duration, NaiveDate, Utc};
+use futures::StreamExt;
+use lightspeed_x::sandbox::{DemoData, Sandbox as LsSandbox};
+use pos_http::sandbox::ServedStats;
+use rust_decimal::Decimal;
+use sync_core::flows::lightspeed_business_central::{
+    Accounts, CustomerOptions, CustomersFlow, MissingItems, ProductOptions, ProductsFlow,
+    SalesFlow, SalesOptions, sales::is_eligible,
+};
+use sync_core::mapping::FieldSource;
+use sync_core::run::{Flow, RunReport, Runner};
+use sync_core::state::MemoryStore;
+
+/// Lightspeed page size the floor assumes: the largest page the 2.0 lists are documented to
+/// serve (search and inventory cap at 1000; the generic maximum is not stated), and what the
+/// flows ask for.
+pub const LS_PAGE: u64 = 1000;
+/// Business Central server-driven page size (`odata.maxpagesize` cap).
+pub const BC_PAGE: u64 = 20_000;
+/// Operations per `$batch` request.
+pub const BATCH: u64 = 100;
+
+/// How much data to seed.
+#[derive(Clone, Copy, Debug)]
+pub struct Scale {
+    /// Lightspeed customers (a third with a company name, a quarter without e-mail).
+    pub customers: usize,
+    /// Product families (every third has 3 size variants: 3,000 families = 5,000 products).
+    pub product_families: usize,
+    /// Days of sales.
+    pub days: u32,
+    /// Sales per outlet per day (2 outlets).
+    pub sales_per_day: u32,
+}
+
+impl Scale {
+    /// The data set times `factor` (1.0 = 2,000 customers, 5,000 products, 10,000 sales).
+    pub fn of(factor: f64) -> Scale {
+        let n = |full: f64| ((full * factor).round() as usize).max(1);
+        let sales = n(10_000.0) as u32;
+        let sales_per_day = (sales / 2).clamp(1, 100);
+        Scale {
+            customers: n(2_000.0),
+            product_families: n(3_000.0),
+            days: sales.div_ceil(2 * sales_per_day),
+            sales_per_day,
+        }
+    }
+
+    /// `BENCH_SCALE` from the environment (default 1.0).
+    pub fn from_env() -> (f64, Scale) {
+        let f = std::env::var("BENCH_SCALE")
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+            .filter(|f| *f > 0.0)
+            .unwrap_or(1.0);
+        (f, Scale::of(f))
+    }
+}
+
+/// Both sandboxes, seeded, with clients.
+pub struct World {
+    /// Lightspeed.
+    pub ls: LsSandbox,
+    /// Business Central.
+    pub bc: BcSandbox,
+    /// The clients.
+    pub accounts: Accounts,
+    /// A second, empty Business Central for the per-record baseline.
+    pub baseline_bc: BcSandbox,
+    /// The clients of the baseline (same Lightspeed store).
+    pub baseline: Accounts,
+}
+
+/// What the source holds.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Source {
+    /// Customers (live rows, the walk-in customer included).
+    pub customers: u64,
+    /// Products (live rows, variants included).
+    pub products: u64,
+    /// Sales (all rows the cursor reads).
+    pub sales: u64,
+    /// Sales that become orders (closed, not voided or parked).
+    pub eligible_sales: u64,
+    /// Lines of the eligible sales.
+    pub lines: u64,
+    /// Product families with variants.
+    pub with_variants: u64,
+    /// Customers with a company name.
+    pub companies: u64,
+}
+
+/// A Business Central client without client-side pacing: the counts are the same, the bench
+/// just does not wait.
+fn unpaced(bc: &BcSandbox) -> business_central::Client {
+    bc.client_builder()
+        .rate_limit(None)
+        .build()
+        .expect("business central client")
+}
+
+/// Starts and seeds both sandboxes.
+pub async fn world(scale: Scale) -> World {
+    let ls = LsSandbox::start_seeded(DemoData {
+        outlets: vec![
+            ("Auckland Central".into(), chrono_tz::Pacific::Auckland),
+            ("Amsterdam Centrum".into(), chrono_tz::Europe::Amsterdam),
+        ],
+        product_families: scale.product_families,
+        customers: scale.customers,
+        days: scale.days,
+        sales_per_day: scale.sales_per_day,
+        end_date: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap_or_default(),
+        ..DemoData::default()
+    })
+    .await
+    .expect("lightspeed sandbox");
+    let bc = BcSandbox::start().await.expect("business central sandbox");
+    let accounts = Accounts::new(
+        ls.client().await.expect("lightspeed client"),
+        unpaced(&bc),
+        bc.company_id(),
+    );
+    let baseline_bc = BcSandbox::start().await.expect("business central sandbox");
+    let baseline = Accounts::new(
+        ls.client().await.expect("lightspeed client"),
+        unpaced(&baseline_bc),
+        baseline_bc.company_id(),
+    );
+    World {
+        ls,
+        bc,
+        accounts,
+        baseline_bc,
+        baseline,
+    }
+}
+
+impl World {
+    /// What the Lightspeed store holds now.
+    pub fn source(&self) -> Source {
+        let st = self.ls.state();
+        let sales = st.sales().live();
+        let eligible: Vec<_> = sales.iter().filter(|s| is_eligible(s)).collect();
+        let products = st.products().live();
+        let customers = st.customers().live();
+        Source {
+            customers: customers.len() as u64,
+            products: products.len() as u64,
+            sales: sales.len() as u64,
+            eligible_sales: eligible.len() as u64,
+            lines: eligible.iter().map(|s| s.line_items.len() as u64).sum(),
+            with_variants: products
+                .iter()
+                .filter(|p| p.has_variants && p.variant_parent_id.is_none())
+                .count() as u64,
+            companies: customers
+                .iter()
+                .filter(|c| c.company_name.as_deref().is_some_and(|n| !n.is_empty()))
+                .count() as u64,
+        }
+    }
+
+    /// Requests served so far by each sandbox.
+    pub fn served(&self) -> (ServedStats, ServedStats) {
+        (self.ls.stats(), self.bc.stats())
+    }
+
+    /// Changes 1% of the customers and products and adds 1% new sales.
+    pub fn change_one_percent(&self) -> u64 {
+        let (customers, products) = {
+            let st = self.ls.state();
+            (st.customers().live(), st.products().live())
+        };
+        let mut changed = 0;
+        let with_email: Vec<_> = customers.iter().filter(|c| c.email.is_some()).collect();
+        for c in with_email.iter().step_by(100) {
+            self.ls
+                .update_customer(&c.id, |c| c.phone = Some("+64 9 555 9999".into()));
+            changed += 1;
+        }
+        let simple: Vec<_> = products.iter().filter(|p| !p.has_variants).collect();
+        for p in simple.iter().step_by(100) {
+            self.ls
+                .update_product(&p.id, |p| p.name = format!("{} (new)", p.name));
+            changed += 1;
+        }
+        let outlets = self.ls.state().outlets().live();
+        let new_sales = (self.source().eligible_sales / 100).max(1);
+        let at = Utc::now() - Duration::hours(1);
+        for n in 0..new_sales as usize {
+            let o = &outlets[n % outlets.len()];
+            let lines: Vec<_> = (0..(1 + n % 5))
+                .map(|l| {
+                    (
+                        simple[(n * 7 + l * 13) % simple.len()].id.clone(),
+                        Decimal::ONE,
+                    )
+                })
+                .collect();
+            let customer = with_email
+                .get(n * 3 % with_email.len())
+                .map(|c| c.id.clone());
+            self.ls.add_sale(&o.id, &lines, customer, at);
+            changed += 1;
+        }
+        changed
+    }
+}
+
+/// Customer options the demo company requires.
+pub fn customer_options() -> CustomerOptions {
+    CustomerOptions {
+        payment_terms_code: Some("14 DAYS".into()),
+        ..CustomerOptions::default()
+    }
+}
+
+/// Product options the demo company requires.
+pub fn product_options() -> ProductOptions {
+    let mut products = ProductOptions::default();
+    for (field, value) in POSTING {
+        products.mapping.set(field, FieldSource::constant(value));
+    }
+    products
+}
+
+const POSTING: [(&str, &str); 3] = [
+    ("generalProductPostingGroupCode", "RETAIL"),
+    ("inventoryPostingGroupCode", "RESALE"),
+    ("baseUnitOfMeasureCode", "PCS"),
+];
+
+/// Our three flows: customers, products, sales as orders (100 per `$batch`).
+pub fn flows(accounts: &Accounts) -> Vec<Box<dyn Flow>> {
+    let sales = SalesOptions {
+        default_customer_number: Some("10000".into()),
+        missing_items: MissingItems::Create,
+        customers: customer_options(),
+        products: product_options(),
+        batch_size: 100,
+        ..SalesOptions::default()
+    };
+    vec![
+        Box::new(CustomersFlow::new(accounts.clone(), customer_options())),
+        Box::new(ProductsFlow::new(accounts.clone(), product_options())),
+        Box::new(SalesFlow::new(accounts.clone(), sales)),
+    ]
+}
+
+/// Requests served in one phase, per API.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Requests {
+    /// Lightspeed reads.
+    pub ls_reads: u64,
+    /// Lightspeed writes.
+    pub ls_writes: u64,
+    /// Business Central reads.
+    pub bc_reads: u64,
+    /// Business Central writes (a `$batch` counts once).
+    pub bc_writes: u64,
+}
+
+impl Requests {
+    /// Lightspeed requests.
+    pub fn ls(&self) -> u64 {
+        self.ls_reads + self.ls_writes
+    }
+    /// Business Central requests.
+    pub fn bc(&self) -> u64 {
+        self.bc_reads + self.bc_writes
+    }
+    /// All requests.
+    pub fn total(&self) -> u64 {
+        self.ls() + self.bc()
+    }
+}
+
+fn split(before: &ServedStats, after: &ServedStats) -> (u64, u64) {
+    let mut reads = 0;
+    let mut writes = 0;
+    for (route, n) in &after.by_route {
+        let n = n - before.by_route.get(route).copied().unwrap_or(0);
+        // OAuth token requests are not API calls.
+        if route.contains("/oauth2/") || route.contains("/token") {
+            continue;
+        }
+        if route.starts_with("GET ") {
+            reads += n;
+        } else {
+            writes += n;
+        }
+    }
+    (reads, writes)
+}
+
+/// Requests served between two snapshots.
+pub fn delta(before: &(ServedStats, ServedStats), after: &(ServedStats, ServedStats)) -> Requests {
+    let (ls_reads, ls_writes) = split(&before.0, &after.0);
+    let (bc_reads, bc_writes) = split(&before.1, &after.1);
+    Requests {
+        ls_reads,
+        ls_writes,
+        bc_reads,
+        bc_writes,
+    }
+}
+
+/// One phase of our flows.
+#[derive(Clone, Debug, Default)]
+pub struct Phase {
+    /// Requests served.
+    pub requests: Requests,
+    /// Records written (created + updated) by each flow: customers, products, sales.
+    pub written: [u64; 3],
+    /// Reports, for display.
+    pub reports: Vec<String>,
+}
+
+impl Phase {
+    /// Records written in all.
+    pub fn records(&self) -> u64 {
+        self.written.iter().sum()
+    }
+}
+
+/// Runs our three flows once each.
+pub async fn run_ours(w: &World, runner: &Runner, flows: &[Box<dyn Flow>]) -> Phase {
+    let before = w.served();
+    let mut phase = Phase::default();
+    for (i, flow) in flows.iter().enumerate() {
+        let r: RunReport = runner.run_once(flow.as_ref(), "bench").await.expect("run");
+        assert!(r.is_success(), "{r}: {:?}", r.failed.first());
+        phase.written[i] = (r.created + r.updated) as u64;
+        phase.reports.push(r.to_string());
+    }
+    phase.requests = delta(&before, &w.served());
+    phase
+}
+
+/// A runner with an in-memory state store.
+pub fn runner() -> Runner {
+    Runner::new(Arc::new(MemoryStore::new()))
+}
+
+/// The fewest requests the APIs allow for a phase: each source read in pages of [`LS_PAGE`]
+/// (at least one page, which also tells a cursor that nothing changed), one read of each
+/// target set the run must match against (`bc_sets`, each under [`BC_PAGE`] rows), and the
+/// written records in `$batch` requests of [`BATCH`] per flow.
+pub fn floor(source_rows: [u64; 3], bc_sets: u64, written: [u64; 3]) -> Requests {
+    Requests {
+        ls_reads: source_rows.iter().map(|n| n.div_ceil(LS_PAGE).max(1)).sum(),
+        ls_writes: 0,
+        bc_reads: bc_sets,
+        bc_writes: written.iter().map(|n| n.div_ceil(BATCH)).sum(),
+    }
+}
+
+/// The per-record way, as integration platforms describe it, with the same clients: every
+/// customer and product looked up by its key and then created or updated one by one; for each
+/// sale, the order looked up by external document number, the customer by e-mail (created or
+/// updated), each item by number, the order created, and each line added as its own request.
+/// The Lightspeed side is read in pages like ours (the difference is all on the target side).
+pub async fn run_baseline(w: &World) -> Requests {
+    let served = || (w.ls.stats(), w.baseline_bc.stats());
+    let before = served();
+    let ls = &w.baseline.lightspeed;
+    let bc = w.baseline.bc();
+    let customers: Vec<_> = ls
+        .customers()
+        .list()
+        .page_size(LS_PAGE as u32)
+        .stream()
+        .filter_map(|c| async move { c.ok() })
+        .collect()
+        .await;
+    let products: Vec<_> = ls
+        .products()
+        .list()
+        .page_size(LS_PAGE as u32)
+        .stream()
+        .filter_map(|p| async move { p.ok() })
+        .collect()
+        .await;
+    let sales: Vec<_> = ls
+        .sales()
+        .list()
+        .page_size(LS_PAGE as u32)
+        .stream()
+        .filter_map(|s| async move { s.ok() })
+        .collect()
+        .await;
+    let by_id: BTreeMap<_, _> = customers.iter().map(|c| (c.id.clone(), c)).collect();
+    let sku_of: BTreeMap<_, _> = products
+        .iter()
+        .filter_map(|p| Some((p.id.clone(), p.sku.clone()?)))
+        .collect();
+
+    let upsert_customer = |c: &lightspeed_x::Customer| {
+        let bc = bc.clone();
+        let email = c.email.clone().unwrap_or_default();
+        let input = CustomerInput {
+            display_name: Some(
+                c.company_name
+                    .clone()
+                    .filter(|n| !n.is_empty())
+                    .or_else(|| c.name.clone())
+                    .unwrap_or_default(),
+            ),
+            email: Some(email.clone()),
+            phone_number: c.phone.clone(),
+            ..Default::default()
+        };
+        async move {
+            let set = bc.customers();
+            let found = set
+                .list(Query::new().filter(Field::new("email").eq(email.as_str())))
+                .next()
+                .await
+                .transpose()
+                .expect("customer lookup");
+            let out: BcCustomer = match found {
+                Some(existing) => {
+                    let etag = existing.etag.clone().expect("etag");
+                    set.update(existing.id.as_ref().expect("id"), &etag, &input)
+                        .await
+                        .expect("update")
+                }
+                None => set.create(&input).await.expect("create customer"),
+            };
+            out
+        }
+    };
+    let item_input = |p: &lightspeed_x::Product| {
+        let mut input = ItemInput {
+            number: p.sku.clone(),
+            display_name: Some(p.name.chars().take(100).collect()),
+            unit_price: p.price_excluding_tax,
+            ..Default::default()
+        };
+        input.base_unit_of_measure_code = Some(POSTING[2].1.into());
+        input.general_product_posting_group_code = Some(POSTING[0].1.into());
+        input.inventory_posting_group_code = Some(POSTING[1].1.into());
+        input
+    };
+    let ensure_item = |sku: String, input: Option<ItemInput>| {
+        let bc = bc.clone();
+        async move {
+            let set = bc.items();
+            let found = set
+                .list(Query::new().filter(Field::new("number").eq(sku.as_str())))
+                .next()
+                .await
+                .transpose()
+                .expect("item lookup");
+            match (found, input) {
+                (Some(existing), Some(input)) => {
+                    let etag = existing.etag.clone().expect("etag");
+                    set.update(existing.id.as_ref().expect("id"), &etag, &input)
+                        .await
+                        .expect("update item")
+                }
+                (Some(existing), None) => existing,
+                (None, Some(input)) => set.create(&input).await.expect("create item"),
+                (None, None) => panic!("item {sku} missing"),
+            }
+        }
+    };
+
+    // Customers, one by one.
+    for c in customers.iter().filter(|c| c.email.is_some()) {
+        upsert_customer(c).await;
+    }
+    // Products, one by one.
+    for p in products.iter().filter(|p| p.sku.is_some()) {
+        ensure_item(p.sku.clone().unwrap_or_default(), Some(item_input(p))).await;
+    }
+    // Sales, one by one.
+    for s in sales.iter().filter(|s| is_eligible(s)) {
+        let ext = format!("LS-{}", s.invoice_number.clone().unwrap_or_default());
+        let exists = bc
+            .sales_orders()
+            .list(Query::new().filter(Field::new("externalDocumentNumber").eq(ext.as_str())))
+            .next()
+            .await
+            .transpose()
+            .expect("order lookup");
+        if exists.is_some() {
+            continue;
+        }
+        let customer = match s.customer_id.as_ref().and_then(|id| by_id.get(id)) {
+            Some(c) if c.email.is_some() => Some(upsert_customer(c).await),
+            _ => None,
+        };
+        let mut items: Vec<Item> = Vec::new();
+        for l in &s.line_items {
+            let Some(sku) = l.product_id.as_ref().and_then(|p| sku_of.get(p)) else {
+                continue;
+            };
+            items.push(ensure_item(sku.clone(), None).await);
+        }
+        let order: SalesOrder = bc
+            .sales_orders()
+            .create(&SalesOrderInput {
+                external_document_number: Some(ext),
+                customer_number: Some(customer.map(|c| c.number).unwrap_or_else(|| "10000".into())),
+                order_date: s.sale_date.map(|d| d.date_naive()),
+                ..Default::default()
+            })
+            .await
+            .expect("create order");
+        for (n, (l, item)) in s.line_items.iter().zip(&items).enumerate() {
+            let _: SalesOrderLine = bc
+                .sales_order_lines()
+                .create(&SalesOrderLineInput {
+                    document_id: order.id,
+                    sequence: Some(10_000 * (n as i32 + 1)),
+                    item_id: item.id,
+                    quantity: Some(l.quantity),
+                    unit_price: Some(l.price),
+                    ..Default::default()
+                })
+                .await
+                .expect("create line");
+        }
+    }
+    delta(&before, &served())
+}
