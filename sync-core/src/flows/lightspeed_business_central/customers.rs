@@ -18,7 +18,6 @@ use business_central::models::{Contact, Customer as BcCustomer};
 use business_central::query::{Field, Query};
 use business_central::{CustomerId, ETag, WritableEntity};
 use chrono::{DateTime, Utc};
-use futures::TryStreamExt;
 use lightspeed_x::Customer as LsCustomer;
 use serde_json::{Map, Value};
 
@@ -584,42 +583,19 @@ impl Flow for CustomersFlow {
             .after()
             .and_then(|a| a.parse::<i64>().ok())
             .unwrap_or(0);
-        let mut stream = self
-            .accounts
-            .lightspeed
-            .customers()
+        let customers = &self.accounts.lightspeed.customers();
+        let list = customers
             .list()
             .after(after)
-            .page_size(self.options.page_size)
-            .stream();
-        let mut read: Vec<LsCustomer> = Vec::new();
-        while let Some(c) = stream.try_next().await? {
-            read.push(c);
-        }
-        let reached = stream.cursor();
-        let mut seen: BTreeSet<String> = read.iter().map(|c| c.id.0.clone()).collect();
-        let retry_ids: Vec<String> = ctx
-            .retries()
-            .iter()
-            .map(|r| r.source_id.clone())
-            .filter(|id| !seen.contains(id))
-            .collect();
-        for id in retry_ids {
-            match self
-                .accounts
-                .lightspeed
-                .customers()
-                .get(&lightspeed_x::CustomerId::new(id.clone()))
-                .await
-            {
-                Ok(c) => {
-                    seen.insert(id);
-                    read.push(c);
-                }
-                Err(lightspeed_x::Error::NotFound { .. }) => ctx.drop_retry(&id).await?,
-                Err(e) => return Err(e.into()),
-            }
-        }
+            .page_size(self.options.page_size);
+        let (read, reached) = super::read_changes(
+            ctx,
+            list,
+            |c: &LsCustomer| c.id.0.as_str(),
+            |_| true,
+            |id| async move { customers.get(&lightspeed_x::CustomerId::new(id)).await },
+        )
+        .await?;
         let customers: Vec<LsCustomer> = read
             .into_iter()
             .filter(|c| c.deleted_at.is_none() && !is_walk_in(c))

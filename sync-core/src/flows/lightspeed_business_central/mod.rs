@@ -99,3 +99,42 @@ impl Accounts {
             .saturating_add(self.business_central.stats().requests)
     }
 }
+
+/// Reads every record changed after the flow's stored version cursor, then the records kept for
+/// retry that the feed did not bring again (fetched one by one; one that is gone, or that `keep`
+/// refuses, is dropped from the retries). Returns the records and the version the feed reached.
+pub(crate) async fn read_changes<T, F, Fut>(
+    ctx: &mut crate::run::RunContext,
+    list: lightspeed_x::ListRequest<T>,
+    id: fn(&T) -> &str,
+    keep: fn(&T) -> bool,
+    get: F,
+) -> Result<(Vec<T>, lightspeed_x::Version), crate::run::FlowError>
+where
+    T: serde::de::DeserializeOwned + lightspeed_x::models::Versioned + Send + 'static,
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = lightspeed_x::Result<T>>,
+{
+    use futures::TryStreamExt as _;
+    let mut stream = list.stream();
+    let mut read: Vec<T> = Vec::new();
+    while let Some(record) = stream.try_next().await? {
+        read.push(record);
+    }
+    let reached = stream.cursor();
+    let seen: std::collections::BTreeSet<String> = read.iter().map(|r| id(r).to_owned()).collect();
+    let retry_ids: Vec<String> = ctx
+        .retries()
+        .iter()
+        .map(|r| r.source_id.clone())
+        .filter(|i| !seen.contains(i))
+        .collect();
+    for retry in retry_ids {
+        match get(retry.clone()).await {
+            Ok(record) if keep(&record) => read.push(record),
+            Ok(_) | Err(lightspeed_x::Error::NotFound { .. }) => ctx.drop_retry(&retry).await?,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok((read, reached))
+}

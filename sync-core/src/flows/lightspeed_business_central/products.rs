@@ -18,7 +18,6 @@ use business_central::models::{Item, ItemCategory, ItemVariant};
 use business_central::query::Query;
 use business_central::{ETag, WritableEntity};
 use chrono::{DateTime, Utc};
-use futures::TryStreamExt;
 use lightspeed_x::{Product, ProductCodeType, ProductId};
 use serde_json::{Map, Value};
 
@@ -790,39 +789,19 @@ impl Flow for ProductsFlow {
             .after()
             .and_then(|a| a.parse::<i64>().ok())
             .unwrap_or(0);
-        let mut stream = self
-            .accounts
-            .lightspeed
-            .products()
+        let products = &self.accounts.lightspeed.products();
+        let list = products
             .list()
             .after(after)
-            .page_size(self.options.page_size)
-            .stream();
-        let mut read: Vec<Product> = Vec::new();
-        while let Some(p) = stream.try_next().await? {
-            read.push(p);
-        }
-        let reached = stream.cursor();
-        let seen: BTreeSet<String> = read.iter().map(|p| p.id.0.clone()).collect();
-        let retry_ids: Vec<String> = ctx
-            .retries()
-            .iter()
-            .map(|r| r.source_id.clone())
-            .filter(|id| !seen.contains(id))
-            .collect();
-        for id in retry_ids {
-            match self
-                .accounts
-                .lightspeed
-                .products()
-                .get(&ProductId::new(id.clone()))
-                .await
-            {
-                Ok(p) => read.push(p),
-                Err(lightspeed_x::Error::NotFound { .. }) => ctx.drop_retry(&id).await?,
-                Err(e) => return Err(e.into()),
-            }
-        }
+            .page_size(self.options.page_size);
+        let (read, reached) = super::read_changes(
+            ctx,
+            list,
+            |p: &Product| p.id.0.as_str(),
+            |_| true,
+            |id| async move { products.get(&ProductId::new(id)).await },
+        )
+        .await?;
         let products: Vec<Product> = read
             .into_iter()
             .filter(|p| p.deleted_at.is_none())

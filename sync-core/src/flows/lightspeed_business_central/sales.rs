@@ -22,7 +22,6 @@ use business_central::models::{SalesInvoice, SalesOrder};
 use business_central::query::Query;
 use business_central::{ItemId, ItemVariantId, WritableEntity};
 use chrono::{DateTime, NaiveDate, Utc};
-use futures::TryStreamExt;
 use lightspeed_x::{
     Customer as LsCustomer, CustomerId, Product, ProductId, Sale, SaleId, SaleState, SaleStatus,
 };
@@ -611,39 +610,16 @@ impl Flow for SalesFlow {
             .after()
             .and_then(|a| a.parse::<i64>().ok())
             .unwrap_or(0);
-        let mut stream = self
-            .accounts
-            .lightspeed
-            .sales()
-            .list()
-            .after(after)
-            .page_size(o.page_size)
-            .stream();
-        let mut read: Vec<Sale> = Vec::new();
-        while let Some(s) = stream.try_next().await? {
-            read.push(s);
-        }
-        let reached = stream.cursor();
-        let seen: BTreeSet<String> = read.iter().map(|s| s.id.0.clone()).collect();
-        let retry_ids: Vec<String> = ctx
-            .retries()
-            .iter()
-            .map(|r| r.source_id.clone())
-            .filter(|id| !seen.contains(id))
-            .collect();
-        for id in retry_ids {
-            match self
-                .accounts
-                .lightspeed
-                .sales()
-                .get(&SaleId::new(id.clone()))
-                .await
-            {
-                Ok(s) if is_eligible(&s) => read.push(s),
-                Ok(_) | Err(lightspeed_x::Error::NotFound { .. }) => ctx.drop_retry(&id).await?,
-                Err(e) => return Err(e.into()),
-            }
-        }
+        let sales_api = &self.accounts.lightspeed.sales();
+        let list = sales_api.list().after(after).page_size(o.page_size);
+        let (read, reached) = super::read_changes(
+            ctx,
+            list,
+            |s: &Sale| s.id.0.as_str(),
+            is_eligible,
+            |id| async move { sales_api.get(&SaleId::new(id)).await },
+        )
+        .await?;
         let mut sales: Vec<Sale> = Vec::new();
         let mut early: Vec<RecordOutcome> = Vec::new();
         let recent = |s: &Sale| {
