@@ -13,6 +13,13 @@
 //! | [`state`] | the [`StateStore`](state::StateStore) trait, in-memory, SQLite and (feature `postgres`) PostgreSQL stores, [work leases](state::lease) |
 //! | [`log`] | the activity log with redaction of personal data |
 //! | [`run`] | flows run once, dry, or on a schedule, with reports, locks, retries, notifications |
+//! | [`trigger`] | near-real-time runs for the records named by change events (webhooks), deduplicated, debounced, bounded |
+//!
+//! Near-real-time: a flow that also implements [`TargetedFlow`](trigger::TargetedFlow) (the
+//! ready-made sales and stock flows do) runs for just the records named by webhooks or
+//! notifications through a [`Trigger`](trigger::Trigger): deduplicated, debounced, under the same
+//! run lock as the scheduled polling runs, with a bounded queue that falls back to a full run, and
+//! failures left to the next polling run. The polling runs stay the safety net for missed events.
 //!
 //! A flow is a few lines of composition: read the source since the cursor, upsert through the
 //! context, stage the cursor. Rules a flow follows:
@@ -108,4 +115,5 @@ pub mod mapping;
 pub mod run;
 pub mod state;
 pub mod stock;
+pub mod trigger;
 pub mod upsert;

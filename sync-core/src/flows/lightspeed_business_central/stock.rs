@@ -10,6 +10,9 @@
 //!
 //! Reads per run: the items, the open orders with their lines, the item variants (Business
 //! Central), the products and the inventory records (Lightspeed), each a few pages.
+//! A targeted run ([`StockFlow::run_for_items`], what a notification triggers) reads only the
+//! named items, their variants and the Lightspeed products with their SKUs and levels; the open
+//! orders are still read in full, as reservations come from every order.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -246,6 +249,41 @@ impl Flow for StockFlow {
             .map_ok(|i| (i.product_id, i.inventory_level))
             .try_collect()
             .await?;
+        let data = StockData {
+            outlet,
+            items,
+            reserved,
+            with_variants,
+            products,
+            levels,
+        };
+        self.write(ctx, data).await
+    }
+}
+
+/// What a stock run compares: Business Central's items, reservations and variants, and
+/// Lightspeed's products and levels at the outlet.
+struct StockData {
+    outlet: OutletId,
+    items: Vec<Item>,
+    reserved: BTreeMap<String, Decimal>,
+    with_variants: BTreeSet<String>,
+    products: Vec<Product>,
+    levels: HashMap<ProductId, Decimal>,
+}
+
+impl StockFlow {
+    /// Writes the quantities that differ from Lightspeed's levels, and notes the items it
+    /// skips. Shared by the full run and the targeted run.
+    async fn write(&self, ctx: &mut RunContext, data: StockData) -> Result<(), FlowError> {
+        let StockData {
+            outlet,
+            items,
+            reserved,
+            with_variants,
+            products,
+            levels,
+        } = data;
         let mut by_sku: HashMap<String, (ProductId, Decimal)> = HashMap::new();
         let mut unmanaged: BTreeSet<String> = BTreeSet::new();
         for p in products.iter().filter(|p| p.deleted_at.is_none()) {
@@ -311,5 +349,108 @@ impl Flow for StockFlow {
         };
         ctx.upsert(&planner, records, &target).await?;
         Ok(())
+    }
+}
+
+impl StockFlow {
+    /// Runs the flow for these Business Central items only (ids or item numbers, for example the
+    /// items a notification named): reads those items, their variants, the open orders'
+    /// reservations, and the Lightspeed products with their SKUs, then writes exactly as a full
+    /// run would. Items Business Central does not know are left out.
+    pub async fn run_for_items(
+        &self,
+        ctx: &mut RunContext,
+        items: &[String],
+    ) -> Result<(), FlowError> {
+        let outlet = self.outlet().await?;
+        let scope = self.accounts.bc();
+        let mut ids: BTreeSet<business_central::ItemId> = BTreeSet::new();
+        let mut numbers: BTreeSet<String> = BTreeSet::new();
+        for key in items {
+            match key.trim().parse::<business_central::ItemId>() {
+                Ok(id) => ids.insert(id),
+                Err(_) => numbers.insert(key.trim().to_owned()),
+            };
+        }
+        let select = Query::new().select(["id", "number", "type", "inventory"]);
+        let mut found: Vec<Item> = Vec::new();
+        if !ids.is_empty() {
+            found.extend(
+                scope
+                    .items()
+                    .lookup("id", ids, super::bc::LOOKUP_CHUNK, select.clone())
+                    .await?,
+            );
+        }
+        numbers.retain(|n| !found.iter().any(|i| i.number.eq_ignore_ascii_case(n)));
+        if !numbers.is_empty() {
+            found.extend(
+                scope
+                    .items()
+                    .lookup("number", numbers.iter(), super::bc::LOOKUP_CHUNK, select)
+                    .await?,
+            );
+        }
+        if found.is_empty() {
+            return Ok(());
+        }
+        let wanted: BTreeSet<String> = found.iter().map(|i| i.number.clone()).collect();
+        let mut reserved: BTreeMap<String, Decimal> = BTreeMap::new();
+        for (number, quantity) in scope.open_order_quantities().await? {
+            *reserved.entry(number.to_uppercase()).or_default() += quantity;
+        }
+        let with_variants: BTreeSet<String> = scope
+            .item_variants()
+            .lookup(
+                "itemNumber",
+                wanted.iter(),
+                super::bc::LOOKUP_CHUNK,
+                Query::new().select(["id", "itemNumber"]),
+            )
+            .await?
+            .into_iter()
+            .map(|v| v.item_number.to_uppercase())
+            .collect();
+        let ls = &self.accounts.lightspeed;
+        let mut products: Vec<Product> = Vec::new();
+        let mut levels: HashMap<ProductId, Decimal> = HashMap::new();
+        for number in &wanted {
+            for p in ls.products().find_by_sku(number).await? {
+                let same = p
+                    .sku
+                    .as_deref()
+                    .is_some_and(|s| s.trim().eq_ignore_ascii_case(number.trim()));
+                if !same || p.deleted_at.is_some() {
+                    continue;
+                }
+                for i in ls.products().inventory(&p.id)?.all().await? {
+                    if i.outlet_id == outlet && i.deleted_at.is_none() {
+                        levels.insert(i.product_id, i.inventory_level);
+                    }
+                }
+                products.push(p);
+            }
+        }
+        let data = StockData {
+            outlet,
+            items: found,
+            reserved,
+            with_variants,
+            products,
+            levels,
+        };
+        self.write(ctx, data).await
+    }
+}
+
+#[async_trait]
+impl crate::trigger::TargetedFlow for StockFlow {
+    async fn run_for(&self, ctx: &mut RunContext, ids: &[String]) -> Result<(), FlowError> {
+        self.run_for_items(ctx, ids).await
+    }
+
+    /// Every run reads every item: what a triggered run gives up on, the next run writes.
+    fn polls_everything(&self) -> bool {
+        true
     }
 }
