@@ -123,6 +123,20 @@ fn open_file(path: &Path) -> Result<Connection, StateError> {
             .map_err(|e| StateError::Storage(format!("cannot create {}: {e}", path.display())))?;
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
             .map_err(|e| StateError::Storage(format!("cannot restrict {}: {e}", path.display())))?;
+        // SQLite creates its side files with the database's mode, but ones left by an earlier
+        // process keep theirs; they hold the same data.
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            if std::fs::metadata(&side).is_ok_and(|m| m.permissions().mode() & 0o077 != 0) {
+                std::fs::set_permissions(&side, std::fs::Permissions::from_mode(0o600)).map_err(
+                    |e| {
+                        let side = Path::new(&side).display();
+                        StateError::Storage(format!("cannot restrict {side}: {e}"))
+                    },
+                )?;
+            }
+        }
     }
     let mut conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;

@@ -23,7 +23,11 @@ use crate::model::{
 };
 
 /// How the sandbox's TMAS account is set up to read files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+///
+/// The default reads TMAS's documented summary layout with or without the optional Staff Hours
+/// column (told apart by the header), so it accepts both `SummaryFormat::default()` files and
+/// what `sync-core`'s TMAS flow writes by default (with staff hours).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImportSettings {
     /// Layout of summary files.
     pub summary: SummaryFormat,
@@ -31,6 +35,42 @@ pub struct ImportSettings {
     pub interval: Interval,
     /// Layout of transaction logs.
     pub transaction_log: TransactionLogFormat,
+    /// Whether a summary file with a header may add or leave out the optional Staff Hours column
+    /// whatever `summary.staff_hours` says, the header naming the columns (default `true`).
+    /// `false`: the column must be exactly as configured.
+    pub staff_hours_by_header: bool,
+}
+
+impl Default for ImportSettings {
+    fn default() -> Self {
+        Self {
+            summary: SummaryFormat::default(),
+            interval: Interval::default(),
+            transaction_log: TransactionLogFormat::default(),
+            staff_hours_by_header: true,
+        }
+    }
+}
+
+impl ImportSettings {
+    /// The summary layout a file is read with: the configured one, or, when the header names the
+    /// columns and shows the optional Staff Hours column the other way, that one.
+    pub fn summary_format_for(&self, bytes: &[u8]) -> SummaryFormat {
+        let configured = self.summary;
+        if !self.staff_hours_by_header || !configured.header {
+            return configured;
+        }
+        let line = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let Ok(line) = std::str::from_utf8(line) else {
+            return configured;
+        };
+        let names_staff = line.rsplit(configured.delimiter.as_char()).next() == Some("Staff Hours");
+        SummaryFormat {
+            staff_hours: names_staff,
+            ..configured
+        }
+    }
 }
 
 /// Which import a received file went to.
@@ -92,16 +132,20 @@ impl State {
             });
             (ReceivedKind::TransactionLog, r)
         } else {
-            let r =
-                parse_summary(bytes, &self.settings.summary, self.settings.interval).map(|rows| {
-                    let n = rows.len();
-                    // A re-import replaces the rows of the same location and interval.
-                    for row in rows {
-                        self.summary
-                            .insert((row.location, row.date, row.start), row.totals);
-                    }
-                    n
-                });
+            let r = parse_summary(
+                bytes,
+                &self.settings.summary_format_for(bytes),
+                self.settings.interval,
+            )
+            .map(|rows| {
+                let n = rows.len();
+                // A re-import replaces the rows of the same location and interval.
+                for row in rows {
+                    self.summary
+                        .insert((row.location, row.date, row.start), row.totals);
+                }
+                n
+            });
             (ReceivedKind::Summary, r)
         };
         self.imports.push(ImportRecord {
