@@ -541,3 +541,214 @@ pub async fn run_baseline(w: &World) -> Requests {
     }
     delta(&before, &served())
 }
+
+// ---------------------------------------------------------------------------------------------
+// Stock: Business Central stock to Lightspeed inventory.
+
+/// One stock run: requests and levels written.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StockPhase {
+    /// Requests served.
+    pub requests: Requests,
+    /// Inventory levels written to Lightspeed.
+    pub written: u64,
+}
+
+/// What the stock runs read: Lightspeed products and inventory records, Business Central items.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StockSource {
+    /// Lightspeed products (live).
+    pub products: u64,
+    /// Lightspeed inventory records (live).
+    pub inventory: u64,
+    /// Business Central items.
+    pub items: u64,
+}
+
+/// The two outlets: ours publishes to the first, the baseline to the second, so that both
+/// start from levels that differ from Business Central's (each writes every level it changes).
+pub fn stock_outlets(w: &World) -> (lightspeed_x::OutletId, lightspeed_x::OutletId) {
+    let outlets = w.ls.state().outlets().live();
+    (outlets[0].id.clone(), outlets[1].id.clone())
+}
+
+/// Sets the inventory of every item in both Business Central sandboxes (the same quantities,
+/// above any level the Lightspeed demo data has), so that the next stock runs have `changed`
+/// levels to publish. Returns the items set.
+pub fn set_bc_stock(w: &World, salt: u64, every: usize) -> u64 {
+    let items: Vec<Item> = w.bc.entities();
+    let mut n = 0;
+    for (i, item) in items.iter().enumerate().step_by(every.max(1)) {
+        let qty = Decimal::from(5_000 + (i as u64 * 7 + salt) % 997);
+        w.bc.set_inventory(&item.number, qty);
+        w.baseline_bc.set_inventory(&item.number, qty);
+        n += 1;
+    }
+    n
+}
+
+/// What the stock runs read.
+pub fn stock_source(w: &World) -> StockSource {
+    let st = w.ls.state();
+    StockSource {
+        products: st.products().live().len() as u64,
+        inventory: st.inventory().live().len() as u64,
+        items: w.bc.entities::<Item>().len() as u64,
+    }
+}
+
+/// Our stock flow, once, to `outlet`.
+pub async fn run_stock(w: &World, runner: &Runner, outlet: &lightspeed_x::OutletId) -> StockPhase {
+    let flow = sync_core::flows::lightspeed_business_central::StockFlow::new(
+        w.accounts.clone(),
+        sync_core::flows::lightspeed_business_central::StockOptions {
+            outlet: Some(outlet.clone()),
+            ..Default::default()
+        },
+    );
+    let before = w.served();
+    let r = runner.run_once(&flow, "bench").await.expect("stock run");
+    assert!(r.is_success(), "{r}: {:?}", r.failed.first());
+    StockPhase {
+        requests: delta(&before, &w.served()),
+        written: (r.created + r.updated) as u64,
+    }
+}
+
+/// The per-record way for stock: Business Central read like ours (items, open orders with
+/// lines, variants: the API has no per-item reservation read), then for each inventory item
+/// without variants the Lightspeed product looked up by SKU, its inventory read, and the level
+/// written when it differs.
+pub async fn run_stock_baseline(w: &World, outlet: &lightspeed_x::OutletId) -> StockPhase {
+    use business_central::models::ItemType;
+    use business_central::query::Expand;
+    let served = || (w.ls.stats(), w.baseline_bc.stats());
+    let before = served();
+    let bc = w.baseline.bc();
+    let ls = &w.baseline.lightspeed;
+    let items: Vec<Item> = bc
+        .items()
+        .list_all(Query::new().select(["id", "number", "type", "inventory"]))
+        .await
+        .expect("items");
+    let orders: Vec<SalesOrder> = bc
+        .sales_orders()
+        .list_all(Query::new().select(["id", "number"]).expand(
+            Expand::new("salesOrderLines").select([
+                "lineType",
+                "lineObjectNumber",
+                "quantity",
+                "shippedQuantity",
+            ]),
+        ))
+        .await
+        .expect("orders");
+    let variants: std::collections::BTreeSet<String> = bc
+        .item_variants()
+        .list_all(Query::new().select(["id", "itemNumber"]))
+        .await
+        .expect("variants")
+        .into_iter()
+        .map(|v| v.item_number.to_uppercase())
+        .collect();
+    let reserved = sync_core::flows::lightspeed_business_central::stock::reservations(&orders);
+    let policy = sync_core::stock::StockPolicy::default();
+    // The baseline made an item of every product (variants too); the same items as ours are
+    // published: ours' items without variants (read from the sandbox, not counted).
+    let ours: std::collections::BTreeSet<String> =
+        w.bc.entities::<Item>()
+            .into_iter()
+            .map(|i| i.number.to_uppercase())
+            .collect();
+    let ours_variants: std::collections::BTreeSet<String> =
+        w.bc.entities::<business_central::models::ItemVariant>()
+            .into_iter()
+            .map(|v| v.item_number.to_uppercase())
+            .collect();
+    let mut written = 0;
+    for item in items.iter().filter(|i| i.r#type == ItemType::Inventory) {
+        let upper = item.number.to_uppercase();
+        if variants.contains(&upper) || !ours.contains(&upper) || ours_variants.contains(&upper) {
+            continue;
+        }
+        let found = ls.products().find_by_sku(&item.number).await.expect("sku");
+        let Some(p) = found.into_iter().find(|p| p.deleted_at.is_none()) else {
+            continue;
+        };
+        if !p.has_inventory {
+            continue;
+        }
+        let level = ls
+            .products()
+            .inventory(&p.id)
+            .expect("path")
+            .page()
+            .await
+            .expect("inventory")
+            .data
+            .into_iter()
+            .find(|i| &i.outlet_id == outlet)
+            .map(|i| i.inventory_level)
+            .unwrap_or_default();
+        let want = policy.available(&sync_core::stock::StockLevel::new(
+            item.inventory,
+            reserved.get(&upper).copied().unwrap_or_default(),
+        ));
+        if want != level {
+            ls.inventory()
+                .set_level(&p.id, outlet, want)
+                .await
+                .expect("set level");
+            written += 1;
+        }
+    }
+    StockPhase {
+        requests: delta(&before, &served()),
+        written,
+    }
+}
+
+/// The fewest requests for a stock run: each Business Central set read once (items, open
+/// orders with their lines, variants: under 20,000 rows each), the Lightspeed products and
+/// inventory in pages of [`LS_PAGE`], and one write per changed level (Lightspeed 2.0 has no
+/// bulk inventory write).
+pub fn stock_floor(src: &StockSource, written: u64) -> Requests {
+    Requests {
+        ls_reads: src.products.div_ceil(LS_PAGE).max(1) + src.inventory.div_ceil(LS_PAGE).max(1),
+        ls_writes: written,
+        bc_reads: 3,
+        bc_writes: 0,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time under the documented rate limits.
+
+/// Business Central's documented budget: 6,000 requests per 5 minutes.
+pub const BC_LIMIT: (u64, u64) = (6_000, 300);
+
+/// Lightspeed's documented budget for a store with `registers` registers: 300 per register
+/// plus 50, per 5 minutes.
+pub fn ls_limit(registers: u64) -> (u64, u64) {
+    (300 * registers.max(1) + 50, 300)
+}
+
+/// Seconds `n` requests take through the clients' own limiter (`pos_http::RateLimit::new`:
+/// a burst of a tenth of the budget, then one request per `window / (budget - burst)`), sent
+/// back to back from an idle start; network time not included.
+pub fn paced_secs(n: u64, (budget, window_secs): (u64, u64)) -> f64 {
+    let burst = (budget / 10).max(1);
+    let steady = budget.saturating_sub(burst).max(1);
+    n.saturating_sub(burst) as f64 * window_secs as f64 / steady as f64
+}
+
+/// `paced_secs` as text (`12 s`, `3.4 min`, `2.1 h`).
+pub fn human_secs(s: f64) -> String {
+    if s < 90.0 {
+        format!("{s:.0} s")
+    } else if s < 5400.0 {
+        format!("{:.1} min", s / 60.0)
+    } else {
+        format!("{:.1} h", s / 3600.0)
+    }
+}

@@ -3,6 +3,8 @@
 //! This crate holds what the examples share: reading the configuration from environment variables
 //! and command-line flags. Without configuration an example starts in-process sandboxes; with it,
 //! it runs against real accounts. A missing or malformed setting is an error that names it.
+//! The `pos-sync` command (`cargo run -p pos-sync-examples --bin pos-sync -- --flows ...`) runs
+//! the configured flows against configured accounts only, with its state in `SYNC_STATE`.
 //!
 //! | variable | meaning |
 //! |---|---|
@@ -16,6 +18,8 @@
 //! | `BC_DEFAULT_CUSTOMER` | customer number for sales without a customer (Lightspeed -> Business Central) |
 //! | `LIGHTSPEED_OUTLET_ID` | the outlet whose stock Business Central sets (default: the store's only outlet) |
 //! | `SYNC_STATE` | the SQLite state file (default `pos-sync-state.sqlite` in the working directory) |
+//! | `WEBHOOK_LISTEN`, `WEBHOOK_PUBLIC_URL`, `WEBHOOK_SERVE` | `webhook_receiver`: the address it listens on, the URL Lightspeed and Business Central call, and (any value) keep serving the sandboxes instead of the demo |
+//! | `LIGHTSPEED_CLIENT_SECRET`, `BC_WEBHOOK_CLIENT_STATE` | `webhook_receiver`: the key that signs Lightspeed deliveries, the `clientState` of Business Central subscriptions |
 //!
 //! Flags: `--once` (the default) or `--schedule "hourly at :02"` (also `"daily at 06:00"` or a
 //! five-field cron expression, read in UTC), `--dry-run`, `--backfill-days N`.
@@ -26,6 +30,8 @@ use std::path::PathBuf;
 
 use secrecy::SecretString;
 use sync_core::run::Schedule;
+
+pub mod webhooks;
 
 /// A setting that is missing or malformed, by name.
 #[derive(Debug, Clone, PartialEq, Eq)]

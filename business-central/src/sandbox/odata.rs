@@ -2,7 +2,7 @@
 //! and `$expand` parsing, with Business Central's refusal of `or` across fields.
 
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
@@ -353,6 +353,62 @@ pub(crate) fn eval(e: &Expr, row: &Map<String, Value>) -> Result<bool, QueryErro
     })
 }
 
+/// The values of a key lookup (`field eq 'a' or field eq 'b' ...`, one field, text or GUID
+/// literals that are not date-times), so that rows are matched by a hash probe instead of
+/// evaluating the whole expression on each.
+#[derive(Debug, Clone)]
+pub(crate) struct KeySet {
+    field: String,
+    values: HashSet<String>,
+}
+
+impl KeySet {
+    /// The key set of a filter that is only a key lookup.
+    pub fn of(e: &Expr) -> Option<KeySet> {
+        fn walk(e: &Expr, field: &mut Option<String>, values: &mut HashSet<String>) -> bool {
+            match e {
+                Expr::Or(a, b) => walk(a, field, values) && walk(b, field, values),
+                Expr::Cmp(f, op, lit) if op == "eq" => {
+                    let v = match lit {
+                        Lit::Str(s) => s,
+                        Lit::Bare(b) if uuid::Uuid::parse_str(b).is_ok() => b,
+                        _ => return false,
+                    };
+                    if chrono::DateTime::parse_from_rfc3339(v).is_ok() {
+                        return false;
+                    }
+                    if field.get_or_insert_with(|| f.clone()) != f {
+                        return false;
+                    }
+                    values.insert(v.to_lowercase());
+                    true
+                }
+                _ => false,
+            }
+        }
+        let mut field = None;
+        let mut values = HashSet::new();
+        if walk(e, &mut field, &mut values) {
+            field.map(|field| KeySet { field, values })
+        } else {
+            None
+        }
+    }
+
+    /// Whether the row matches, when its property is text (as [`eval`] compares it: without
+    /// case); `None` leaves the row to [`eval`].
+    pub fn probe(&self, row: &Map<String, Value>) -> Option<bool> {
+        let v = row.get(&self.field)?.as_str()?;
+        Some(
+            if v.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+                self.values.contains(v)
+            } else {
+                self.values.contains(&v.to_lowercase())
+            },
+        )
+    }
+}
+
 /// Splits at `sep` outside parentheses and quotes.
 pub(crate) fn split_top(s: &str, sep: char) -> Vec<String> {
     let mut out = Vec::new();
@@ -526,6 +582,40 @@ mod tests {
             "(number eq 'A' or number eq 'C0001') and blocked eq false"
         ));
         assert!(!t("number ne 'C0001'"));
+    }
+
+    #[test]
+    fn key_sets_decide_like_eval() {
+        let f = parse_filter(
+            "number eq 'A-1' or number eq 'b''2' or number eq 6F7A0000-0000-0000-0000-00000000000A",
+        )
+        .unwrap();
+        let k = KeySet::of(&f).unwrap();
+        for (v, hit) in [
+            (json!("a-1"), Some(true)),
+            (json!("B'2"), Some(true)),
+            (json!("6f7a0000-0000-0000-0000-00000000000a"), Some(true)),
+            (json!("A-10"), Some(false)),
+            (json!(12), None),
+        ] {
+            let r = row(json!({ "number": v }));
+            assert_eq!(k.probe(&r), hit, "{r:?}");
+            if let Some(hit) = hit {
+                assert_eq!(eval(&f, &r).unwrap(), hit, "{r:?}");
+            }
+        }
+        assert!(k.probe(&row(json!({"other": "A-1"}))).is_none());
+        for not_keys in [
+            "number eq 'A' or email eq 'b'",
+            "number eq 'A' and blocked eq false",
+            "number ne 'A'",
+            "number eq 12",
+            "lastModifiedDateTime eq '2026-01-02T10:00:00Z'",
+        ] {
+            if let Ok(f) = parse_filter(not_keys) {
+                assert!(KeySet::of(&f).is_none(), "{not_keys}");
+            }
+        }
     }
 
     #[test]

@@ -239,7 +239,25 @@ pub(crate) fn num(d: Decimal) -> Value {
 }
 
 fn s(row: &Map<String, Value>, k: &str) -> String {
-    row.get(k).and_then(Value::as_str).unwrap_or("").to_owned()
+    sv(row, k).to_owned()
+}
+
+/// A text property, borrowed ("" when absent or not text).
+fn sv<'a>(row: &'a Map<String, Value>, k: &str) -> &'a str {
+    row.get(k).and_then(Value::as_str).unwrap_or("")
+}
+
+/// Whether a row passes a filter: key lookups (`field eq 'a' or field eq 'b' ...`) by a hash
+/// probe, everything else (and every row the probe cannot decide) by full evaluation.
+fn matches(
+    f: &super::odata::Expr,
+    keys: Option<&super::odata::KeySet>,
+    row: &Map<String, Value>,
+) -> Result<bool, ApiErr> {
+    if let Some(hit) = keys.and_then(|k| k.probe(row)) {
+        return Ok(hit);
+    }
+    Ok(super::odata::eval(f, row)?)
 }
 
 pub(crate) fn now_string() -> String {
@@ -386,7 +404,7 @@ impl Store {
     fn find(&self, route: &str, company: Uuid, set: &str, id: &str) -> Option<Map<String, Value>> {
         self.table(route, company, set)
             .iter()
-            .find(|r| s(r, "id").eq_ignore_ascii_case(id))
+            .find(|r| sv(r, "id").eq_ignore_ascii_case(id))
             .cloned()
     }
 
@@ -400,14 +418,14 @@ impl Store {
     ) -> Option<Map<String, Value>> {
         self.table(route, company, set)
             .iter()
-            .find(|r| s(r, field).eq_ignore_ascii_case(value))
+            .find(|r| sv(r, field).eq_ignore_ascii_case(value))
             .cloned()
     }
 
     fn replace(&mut self, route: &str, company: Uuid, set: &str, row: Map<String, Value>) {
         let id = s(&row, "id");
         let t = self.table_mut(route, company, set);
-        if let Some(slot) = t.iter_mut().find(|r| s(r, "id") == id) {
+        if let Some(slot) = t.iter_mut().find(|r| sv(r, "id") == id) {
             *slot = row;
         }
     }
@@ -592,7 +610,7 @@ impl Store {
                             ));
                         }
                     }
-                    let rows = self.table(route, company, &set).to_vec();
+                    let rows = self.matching_rows(route, company, &set, req)?;
                     self.list_rows(route, company, &set, rows, req)
                 }
                 "POST" => {
@@ -664,7 +682,7 @@ impl Store {
                         let rows: Vec<_> = self
                             .table(route, company, target)
                             .iter()
-                            .filter(|r| s(r, remote).eq_ignore_ascii_case(&id))
+                            .filter(|r| sv(r, remote).eq_ignore_ascii_case(&id))
                             .cloned()
                             .collect();
                         self.list_rows(route, company, target, rows, req)
@@ -685,7 +703,7 @@ impl Store {
                         let cid = parse_guid(&ck)?.to_string();
                         let child = self
                             .find(route, company, target, &cid)
-                            .filter(|r| s(r, remote).eq_ignore_ascii_case(&id))
+                            .filter(|r| sv(r, remote).eq_ignore_ascii_case(&id))
                             .ok_or_else(|| not_found(sub))?;
                         match m {
                             "GET" => Ok(ok(
@@ -802,15 +820,40 @@ impl Store {
         match &opts.filter {
             None => Ok(rows),
             Some(f) => {
+                let keys = super::odata::KeySet::of(f);
                 let mut out = Vec::new();
                 for r in rows {
-                    if super::odata::eval(f, &r)? {
+                    if matches(f, keys.as_ref(), &r)? {
                         out.push(r);
                     }
                 }
                 Ok(out)
             }
         }
+    }
+
+    /// The rows of a table that a collection request's `$filter` keeps, cloned (only those):
+    /// a lookup in a large table copies only what it answers.
+    fn matching_rows(
+        &self,
+        route: &str,
+        company: Uuid,
+        set: &str,
+        req: &OpRequest,
+    ) -> Result<Vec<Map<String, Value>>, ApiErr> {
+        let table = self.table(route, company, set);
+        let opts = Options::parse(&decode_query(&req.query))?;
+        let Some(f) = &opts.filter else {
+            return Ok(table.to_vec());
+        };
+        let keys = super::odata::KeySet::of(f);
+        let mut out = Vec::new();
+        for r in table {
+            if matches(f, keys.as_ref(), r)? {
+                out.push(r.clone());
+            }
+        }
+        Ok(out)
     }
 
     fn shape_entity(
@@ -855,7 +898,7 @@ impl Store {
             let related: Vec<_> = self
                 .table(route, company, target)
                 .iter()
-                .filter(|r| !key.is_empty() && s(r, remote).eq_ignore_ascii_case(&key))
+                .filter(|r| !key.is_empty() && sv(r, remote).eq_ignore_ascii_case(&key))
                 .cloned()
                 .collect();
             let mut related = self.filter_rows(related, inner)?;
@@ -983,7 +1026,7 @@ impl Store {
                 && self
                     .table(route, company, set)
                     .iter()
-                    .any(|r| s(r, "id") != id && s(r, field).eq_ignore_ascii_case(&v))
+                    .any(|r| sv(r, field).eq_ignore_ascii_case(&v) && sv(r, "id") != id)
             {
                 return Err(err(
                     409,
@@ -1018,7 +1061,12 @@ impl Store {
         if nested.is_none() {
             return self.create(route, company, set, meta, parent, body);
         }
-        let backup = self.clone();
+        // Everything a deep insert changes: appended rows, counters, pending changes.
+        let (_, line_set) = lines_nav.unwrap_or(("", ""));
+        let header_len = self.table(route, company, set).len();
+        let lines_len = self.table(route, company, line_set).len();
+        let (next_id, next_etag, changes) = (self.next_id, self.next_etag, self.changes.len());
+        let series = self.series.get(&(company, set.to_owned())).copied();
         let result = (|| {
             let header = self.create(route, company, set, meta, parent, body)?;
             let (_, line_set) = lines_nav.unwrap_or(("", ""));
@@ -1029,24 +1077,41 @@ impl Store {
                 Some(Value::Array(a)) => a,
                 _ => return Err(err(400, "BadRequest", "Lines must be an array.")),
             };
+            let mut last = None;
             for l in lines {
                 let Value::Object(l) = l else {
                     return Err(err(400, "BadRequest", "A line must be an object."));
                 };
-                self.create(
+                last = Some(self.create_row(
                     route,
                     company,
                     line_set,
                     &line_meta,
                     Some(("documentId", s(&header, "id"))),
                     l,
-                )?;
+                    false,
+                )?);
+            }
+            // The document's totals, once for all its lines.
+            if let Some(line) = last {
+                self.after_line_change(route, company, line_set, &line);
             }
             self.find(route, company, set, &s(&header, "id"))
                 .ok_or_else(|| not_found(set))
         })();
         if result.is_err() {
-            *self = backup;
+            self.table_mut(route, company, set).truncate(header_len);
+            self.table_mut(route, company, line_set).truncate(lines_len);
+            (self.next_id, self.next_etag) = (next_id, next_etag);
+            self.changes.truncate(changes);
+            match series {
+                Some(n) => {
+                    self.series.insert((company, set.to_owned()), n);
+                }
+                None => {
+                    self.series.remove(&(company, set.to_owned()));
+                }
+            }
         }
         result
     }
@@ -1059,6 +1124,21 @@ impl Store {
         meta: &SetMeta,
         parent: Option<(&str, String)>,
         body: Map<String, Value>,
+    ) -> Result<Map<String, Value>, ApiErr> {
+        self.create_row(route, company, set, meta, parent, body, true)
+    }
+
+    /// Creates one entity; `totals`: recompute its document's totals when it is a line.
+    #[allow(clippy::too_many_arguments)]
+    fn create_row(
+        &mut self,
+        route: &str,
+        company: Uuid,
+        set: &str,
+        meta: &SetMeta,
+        parent: Option<(&str, String)>,
+        body: Map<String, Value>,
+        totals: bool,
     ) -> Result<Map<String, Value>, ApiErr> {
         if !meta.writable {
             return Err(method_not_allowed("POST", set));
@@ -1091,7 +1171,9 @@ impl Store {
         let etag = self.new_etag();
         row.insert("@odata.etag".into(), json!(etag));
         self.table_mut(route, company, set).push(row.clone());
-        self.after_line_change(route, company, set, &row);
+        if totals {
+            self.after_line_change(route, company, set, &row);
+        }
         self.record(route, company, set, &s(&row, "id"), "created");
         Ok(row)
     }
@@ -1502,7 +1584,7 @@ impl Store {
         let total: Decimal = self
             .table(route, company, set)
             .iter()
-            .filter(|r| s(r, "documentId") == doc_id)
+            .filter(|r| sv(r, "documentId") == doc_id)
             .map(|r| dec(r.get("amountExcludingTax")))
             .sum();
         if let Some(mut doc) = self.find(route, company, doc_set, &doc_id) {

@@ -692,9 +692,31 @@ async fn search(AxState(shared): S, headers: HeaderMap, RawQuery(raw): RawQuery)
                 .map(|(_, v)| v.as_str())
                 .collect()
         };
+        // The wanted values of each filter, collected once (not per row).
+        let wanted: HashMap<&str, Vec<&str>> = [
+            "outlet_id",
+            "customer_id",
+            "user_id",
+            "register_id",
+            "state",
+            "status",
+            "invoice_number",
+            "email",
+            "customer_code",
+            "first_name",
+            "last_name",
+            "company_name",
+            "mobile",
+            "phone",
+            "supplier_id",
+            "variant_parent_id",
+        ]
+        .into_iter()
+        .map(|k| (k, all(k)))
+        .collect();
         let matches = |key: &str, value: Option<&str>| {
-            let wanted = all(key);
-            wanted.is_empty() || value.is_some_and(|v| wanted.contains(&v))
+            let w = wanted.get(key).map(Vec::as_slice).unwrap_or_default();
+            w.is_empty() || value.is_some_and(|v| w.contains(&v))
         };
         let deleted = q_get(&q, "deleted") == Some("true");
         let st = lock(&shared)?;
@@ -709,7 +731,8 @@ async fn search(AxState(shared): S, headers: HeaderMap, RawQuery(raw): RawQuery)
                     }
                 };
                 let (from, to) = (ts("date_from")?, ts("date_to")?);
-                let mut sales: Vec<Sale> = st
+                // Sorted and paged by reference: only the page is copied.
+                let mut sales: Vec<&Sale> = st
                     .sales
                     .all()
                     .filter(|s| deleted || !s.is_deleted())
@@ -722,7 +745,6 @@ async fn search(AxState(shared): S, headers: HeaderMap, RawQuery(raw): RawQuery)
                     .filter(|s| matches("invoice_number", s.invoice_number.as_deref()))
                     .filter(|s| from.is_none_or(|f| s.sale_date.is_some_and(|d| d >= f)))
                     .filter(|s| to.is_none_or(|t| s.sale_date.is_some_and(|d| d < t)))
-                    .cloned()
                     .collect();
                 let desc = q_get(&q, "order_direction") == Some("desc");
                 sales.sort_by(|a, b| a.sale_date.cmp(&b.sale_date).then(a.id.cmp(&b.id)));
@@ -741,11 +763,11 @@ async fn search(AxState(shared): S, headers: HeaderMap, RawQuery(raw): RawQuery)
                 .all()
                 .filter(|c| deleted || !c.is_deleted())
                 .filter(|c| {
-                    let wanted = all("email");
-                    wanted.is_empty()
+                    let emails = wanted.get("email").map(Vec::as_slice).unwrap_or_default();
+                    emails.is_empty()
                         || c.email
                             .as_deref()
-                            .is_some_and(|e| wanted.iter().any(|w| w.eq_ignore_ascii_case(e)))
+                            .is_some_and(|e| emails.iter().any(|w| w.eq_ignore_ascii_case(e)))
                 })
                 .filter(|c| matches("customer_code", c.customer_code.as_deref()))
                 .filter(|c| matches("first_name", c.first_name.as_deref()))

@@ -44,16 +44,19 @@ record! {
     Shift => |s| s.id.0.clone(), deleted: |_d| false;
 }
 
-/// A collection of records keyed by id.
+/// A collection of records keyed by id, indexed by version (a page of a version-cursor list
+/// costs the page, not the table).
 #[derive(Clone, Debug)]
 pub struct Table<T> {
     rows: BTreeMap<String, T>,
+    by_version: BTreeMap<i64, String>,
 }
 
 impl<T> Default for Table<T> {
     fn default() -> Self {
         Table {
             rows: BTreeMap::new(),
+            by_version: BTreeMap::new(),
         }
     }
 }
@@ -67,7 +70,15 @@ impl<T: Record> Table<T> {
         self.rows.get_mut(id)
     }
     pub(crate) fn put(&mut self, row: T) {
-        self.rows.insert(row.record_id(), row);
+        let id = row.record_id();
+        let version = row.record_version();
+        if let Some(old) = self.rows.insert(id.clone(), row) {
+            let v = old.record_version();
+            if self.by_version.get(&v) == Some(&id) {
+                self.by_version.remove(&v);
+            }
+        }
+        self.by_version.insert(version, id);
     }
     /// All records, tombstones included, in id order.
     pub fn all(&self) -> impl Iterator<Item = &T> {
@@ -97,15 +108,18 @@ impl<T: Record> Table<T> {
         limit: usize,
         deleted: bool,
     ) -> Vec<T> {
-        let mut rows: Vec<&T> = self
-            .rows
-            .values()
-            .filter(|r| r.record_version() > after)
-            .filter(|r| before.is_none_or(|b| r.record_version() < b))
+        use std::ops::Bound;
+        let end = before.map_or(Bound::Unbounded, Bound::Excluded);
+        if before.is_some_and(|b| b <= after.saturating_add(1)) {
+            return Vec::new();
+        }
+        self.by_version
+            .range((Bound::Excluded(after), end))
+            .filter_map(|(v, id)| self.rows.get(id).filter(|r| r.record_version() == *v))
             .filter(|r| deleted || !r.is_deleted())
-            .collect();
-        rows.sort_by_key(|r| r.record_version());
-        rows.into_iter().take(limit).cloned().collect()
+            .take(limit)
+            .cloned()
+            .collect()
     }
 }
 

@@ -353,14 +353,14 @@ impl Target<CustomerRecord> for CustomerTarget {
         let mut found: Vec<BcCustomer> = Vec::new();
         if !emails.is_empty() {
             found.extend(
-                set.lookup("email", emails, bc::LOOKUP_CHUNK, Query::new())
+                bc::lookup(&set, "email", emails, Query::new())
                     .await
                     .map_err(TargetError::from_error)?,
             );
         }
         if !ids.is_empty() {
             found.extend(
-                set.lookup("id", ids, bc::LOOKUP_CHUNK, Query::new())
+                bc::lookup(&set, "id", ids, Query::new())
                     .await
                     .map_err(TargetError::from_error)?,
             );
@@ -501,25 +501,19 @@ pub(crate) async fn ensure_contacts(
         values.insert(folded.clone());
         values.insert(bc::text(&Value::Object(body.clone()), "email").to_owned());
     }
-    let existing: Vec<Contact> = set
-        .lookup(
-            "email",
-            values,
-            bc::LOOKUP_CHUNK,
-            Query::new().select(["id", "email"]),
-        )
-        .await?;
+    let existing: Vec<Contact> =
+        bc::lookup(&set, "email", values, Query::new().select(["id", "email"])).await?;
     let have: BTreeSet<String> = existing
         .iter()
         .map(|c| c.email.trim().to_lowercase())
         .collect();
-    let ops: Vec<Op> = wanted
+    let creates: Vec<(String, Map<String, Value>)> = wanted
         .into_iter()
         .filter(|(folded, _)| !have.contains(folded))
         .filter(|(_, body)| Contact::check_body(&Value::Object(body.clone())).is_ok())
-        .map(|(_, body)| Op::post(set.path(), body))
         .collect();
-    let sent = bc::send(&accounts.business_central, ops).await?;
+    // A request that fails without an answer is re-checked, never sent twice blindly.
+    let sent = bc::create_missing(&accounts.business_central, &set, "email", creates).await?;
     let failed: Vec<&String> = sent.iter().filter_map(|r| r.as_ref().err()).collect();
     if let Some(e) = failed.first() {
         tracing::warn!(failed = failed.len(), error = %e, "contacts could not be created");

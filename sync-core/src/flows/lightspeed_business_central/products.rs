@@ -566,18 +566,14 @@ pub(crate) struct ItemTarget {
 #[async_trait]
 impl Target<ItemRecord> for ItemTarget {
     async fn lookup(&self, keys: &[ItemNumber]) -> Result<TargetIndex<ItemNumber>, TargetError> {
-        let found: Vec<Item> = self
-            .accounts
-            .bc()
-            .items()
-            .lookup(
-                "number",
-                keys.iter().map(|k| k.upper().to_owned()),
-                bc::LOOKUP_CHUNK,
-                Query::new(),
-            )
-            .await
-            .map_err(TargetError::from_error)?;
+        let found: Vec<Item> = bc::lookup(
+            &self.accounts.bc().items(),
+            "number",
+            keys.iter().map(|k| k.upper().to_owned()),
+            Query::new(),
+        )
+        .await
+        .map_err(TargetError::from_error)?;
         let by_number: HashMap<String, &Item> =
             found.iter().map(|i| (i.number.to_uppercase(), i)).collect();
         let mut etags = self.etags.lock().unwrap_or_else(|p| p.into_inner());
@@ -649,13 +645,14 @@ impl Target<VariantRecord> for VariantTarget {
             .iter()
             .filter_map(|k| k.split_once('/').map(|(n, _)| n.to_owned()))
             .collect();
-        let found: Vec<ItemVariant> = self
-            .accounts
-            .bc()
-            .item_variants()
-            .lookup("itemNumber", numbers, bc::LOOKUP_CHUNK, Query::new())
-            .await
-            .map_err(TargetError::from_error)?;
+        let found: Vec<ItemVariant> = bc::lookup(
+            &self.accounts.bc().item_variants(),
+            "itemNumber",
+            numbers,
+            Query::new(),
+        )
+        .await
+        .map_err(TargetError::from_error)?;
         let wanted: BTreeSet<&String> = keys.iter().collect();
         let mut etags = self.etags.lock().unwrap_or_else(|p| p.into_inner());
         let mut index = TargetIndex::new();
@@ -711,7 +708,8 @@ impl Target<VariantRecord> for VariantTarget {
 }
 
 /// Links of the written items and variants: product id -> item id, variant product id -> item
-/// variant id (every member of a family links to the family's item).
+/// variant id (every member of a family links to the family's item, except a member whose item
+/// variant failed: without both links the sales flow would book it as the bare item).
 fn links(
     items: &[ItemRecord],
     item_outcomes: &[RecordOutcome],
@@ -719,10 +717,17 @@ fn links(
 ) -> Vec<(&'static str, String, String)> {
     let mut out = Vec::new();
     let ok = |o: &&RecordOutcome| o.outcome != Outcome::Failed && o.target_id.is_some();
+    let failed_variants: BTreeSet<&str> = variant_outcomes
+        .iter()
+        .filter(|o| !ok(o))
+        .map(|o| o.source_id.as_str())
+        .collect();
     for (record, o) in items.iter().zip(item_outcomes) {
         if let (true, Some(t)) = (ok(&o), &o.target_id) {
             for m in &record.members {
-                out.push((ITEM_LINKS, m.0.clone(), t.clone()));
+                if !failed_variants.contains(m.0.as_str()) {
+                    out.push((ITEM_LINKS, m.0.clone(), t.clone()));
+                }
             }
         }
     }

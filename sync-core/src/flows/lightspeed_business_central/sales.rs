@@ -13,6 +13,9 @@
 //! (missing items fail the sale with their SKUs, or are created through the products flow,
 //! [`MissingItems`]), and the first payment's type gives the payment terms. Documents are
 //! deep-inserted with their lines, in `$batch` requests.
+//!
+//! [`SalesFlow::run_for_sales`] sends given sales only (what a `sale.update` webhook triggers),
+//! through the same steps, without moving the cursor.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::str::FromStr;
@@ -167,21 +170,22 @@ impl SalesTarget {
         }
         let scope = self.accounts.bc();
         let q = Query::new().select(["id", "number", "externalDocumentNumber"]);
-        let orders: Vec<SalesOrder> = scope
-            .sales_orders()
-            .lookup(
-                "externalDocumentNumber",
-                refs.iter(),
-                bc::LOOKUP_CHUNK,
-                q.clone(),
-            )
-            .await
-            .map_err(TargetError::from_error)?;
-        let invoices: Vec<SalesInvoice> = scope
-            .sales_invoices()
-            .lookup("externalDocumentNumber", refs.iter(), bc::LOOKUP_CHUNK, q)
-            .await
-            .map_err(TargetError::from_error)?;
+        let orders: Vec<SalesOrder> = bc::lookup(
+            &scope.sales_orders(),
+            "externalDocumentNumber",
+            refs.iter(),
+            q.clone(),
+        )
+        .await
+        .map_err(TargetError::from_error)?;
+        let invoices: Vec<SalesInvoice> = bc::lookup(
+            &scope.sales_invoices(),
+            "externalDocumentNumber",
+            refs.iter(),
+            q,
+        )
+        .await
+        .map_err(TargetError::from_error)?;
         for o in orders {
             if let Some(id) = o.id {
                 out.entry(o.external_document_number.to_uppercase())
@@ -367,14 +371,16 @@ impl SalesFlow {
             .store()
             .load_links(&tenant, CUSTOMER_LINKS, &keys)
             .await?;
-        let mut missing: Vec<LsCustomer> = Vec::new();
-        for id in ids.iter().filter(|id| !links.contains_key(&id.0)) {
-            match self.accounts.lightspeed.customers().get(id).await {
-                Ok(c) if !customers::is_walk_in(&c) => missing.push(c),
-                Ok(_) | Err(lightspeed_x::Error::NotFound { .. }) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
+        let unlinked: BTreeSet<CustomerId> = ids
+            .into_iter()
+            .filter(|id| !links.contains_key(&id.0))
+            .collect();
+        let missing: Vec<LsCustomer> = self
+            .unlinked_customers(unlinked)
+            .await?
+            .into_iter()
+            .filter(|c| !customers::is_walk_in(c))
+            .collect();
         if !missing.is_empty() && !ctx.is_dry_run() {
             let store = ctx.store();
             let p = customers::prepare(
@@ -394,6 +400,52 @@ impl SalesFlow {
             links = store.load_links(&tenant, CUSTOMER_LINKS, &keys).await?;
         }
         Ok(links)
+    }
+
+    /// Reads the Lightspeed customers the flow holds no link for (customers without an e-mail
+    /// address, or not synced yet). Many are read from the customers feed in pages of the
+    /// flow's page size, deleted ones included, for as long as that costs fewer requests than
+    /// reading the ones still wanted one by one; the rest (a feed page that ends short of them,
+    /// or a large store with few wanted) are read one by one. Ids Lightspeed does not know are
+    /// left out (their sales go to the default customer).
+    async fn unlinked_customers(
+        &self,
+        mut wanted: BTreeSet<CustomerId>,
+    ) -> Result<Vec<LsCustomer>, FlowError> {
+        let api = self.accounts.lightspeed.customers();
+        let page_size = self.options.page_size.clamp(1, 10_000);
+        let mut found: Vec<LsCustomer> = Vec::new();
+        let mut after = lightspeed_x::Version(0);
+        let mut pages: usize = 0;
+        while wanted.len() > 1 && pages < wanted.len() {
+            let page = api
+                .list()
+                .deleted(true)
+                .page_size(page_size)
+                .after(after)
+                .page()
+                .await?;
+            pages += 1;
+            let short = page.data.len() < page_size as usize;
+            let next = page.max_version().filter(|v| *v > after);
+            for c in page.data {
+                if wanted.remove(&c.id) {
+                    found.push(c);
+                }
+            }
+            match next {
+                Some(v) if !short => after = v,
+                _ => break,
+            }
+        }
+        for id in wanted {
+            match api.get(&id).await {
+                Ok(c) => found.push(c),
+                Err(lightspeed_x::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(found)
     }
 
     /// Lightspeed product id -> item (and variant); reads unlinked products and looks their
@@ -485,15 +537,13 @@ impl SalesFlow {
         }
         let numbers: BTreeSet<String> = wanted.values().map(|(n, _)| n.clone()).collect();
         let scope = self.accounts.bc();
-        let items = scope
-            .items()
-            .lookup(
-                "number",
-                numbers.iter(),
-                bc::LOOKUP_CHUNK,
-                Query::new().select(["id", "number"]),
-            )
-            .await?;
+        let items = bc::lookup(
+            &scope.items(),
+            "number",
+            numbers.iter(),
+            Query::new().select(["id", "number"]),
+        )
+        .await?;
         let item_ids: HashMap<String, ItemId> = items
             .iter()
             .filter_map(|i| i.id.map(|id| (i.number.to_uppercase(), id)))
@@ -506,15 +556,13 @@ impl SalesFlow {
         let variants = if with_variants.is_empty() {
             Vec::new()
         } else {
-            scope
-                .item_variants()
-                .lookup(
-                    "itemNumber",
-                    with_variants.iter(),
-                    bc::LOOKUP_CHUNK,
-                    Query::new(),
-                )
-                .await?
+            bc::lookup(
+                &scope.item_variants(),
+                "itemNumber",
+                with_variants.iter(),
+                Query::new(),
+            )
+            .await?
         };
         let variant_ids: HashMap<(String, String), ItemVariantId> = variants
             .iter()
@@ -620,6 +668,18 @@ impl Flow for SalesFlow {
             |id| async move { sales_api.get(&SaleId::new(id)).await },
         )
         .await?;
+        self.write(ctx, read).await?;
+        cursor.advance(reached.0.to_string());
+        ctx.stage_cursor(&cursor)?;
+        Ok(())
+    }
+}
+
+impl SalesFlow {
+    /// Sends the eligible sales among `read`: ensures their customers and items, then creates the
+    /// documents that do not exist yet. Shared by the cursor run and the targeted run.
+    async fn write(&self, ctx: &mut RunContext, read: Vec<Sale>) -> Result<(), FlowError> {
+        let o = &self.options;
         let mut sales: Vec<Sale> = Vec::new();
         let mut early: Vec<RecordOutcome> = Vec::new();
         let recent = |s: &Sale| {
@@ -638,8 +698,6 @@ impl Flow for SalesFlow {
         }
         if sales.is_empty() {
             ctx.record(&early).await?;
-            cursor.advance(reached.0.to_string());
-            ctx.stage_cursor(&cursor)?;
             return Ok(());
         }
 
@@ -806,8 +864,49 @@ impl Flow for SalesFlow {
             batch_size: o.batch_size,
         };
         ctx.upsert(&planner, records, &target).await?;
-        cursor.advance(reached.0.to_string());
-        ctx.stage_cursor(&cursor)?;
         Ok(())
+    }
+}
+
+impl SalesFlow {
+    /// Runs the flow for these Lightspeed sales only (for example the ones a `sale.update` webhook
+    /// named): reads each sale, then sends it exactly as a cursor run would (closed sales only;
+    /// customers and items ensured; a document that exists already is skipped). Sales Lightspeed
+    /// does not know are left out. The cursor does not move.
+    pub async fn run_for_sales(
+        &self,
+        ctx: &mut RunContext,
+        ids: &[SaleId],
+    ) -> Result<(), FlowError> {
+        let api = self.accounts.lightspeed.sales();
+        let mut read: Vec<Sale> = Vec::with_capacity(ids.len());
+        for id in ids {
+            match api.get(id).await {
+                Ok(sale) => read.push(sale),
+                Err(lightspeed_x::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.write(ctx, read).await
+    }
+}
+
+#[async_trait]
+impl crate::trigger::TargetedFlow for SalesFlow {
+    async fn run_for(&self, ctx: &mut RunContext, ids: &[String]) -> Result<(), FlowError> {
+        let ids: Vec<SaleId> = ids.iter().map(|i| SaleId::new(i.clone())).collect();
+        self.run_for_sales(ctx, &ids).await
+    }
+
+    /// A sale whose version the stored version cursor reached was read by a cursor run.
+    fn covers(&self, cursor: &str, event: &crate::trigger::ChangeEvent) -> bool {
+        let Ok(cursor) = serde_json::from_str::<VersionCursor>(cursor) else {
+            return false;
+        };
+        let after = cursor.after().and_then(|a| a.parse::<i64>().ok());
+        match (after, event.version) {
+            (Some(after), Some(crate::trigger::EventVersion::Number(v))) => v <= after,
+            _ => false,
+        }
     }
 }
