@@ -312,9 +312,9 @@ async fn main() {
     }
     let _ = writeln!(
         out,
-        "\n- **Ours**: the outlets, the shifts (version cursor), and one sales search per outlet \
-         for its date range in pages of 1,000 (so an outlet costs a request even when it had few \
-         sales: ours is above the floor by about one request per outlet).\n\
+        "\n- **Ours**: the outlets, the shifts (version cursor), the users (to place clock-ins), \
+         and the closed sales in one search across the outlets (their date ranges line up) in \
+         pages of 1,000; above the floor by the users and the empty pages that end each feed.\n\
          - **Baseline**: one sales search per outlet per local hour.\n\
          - **Floor**: the outlets, the shifts and one search across all outlets in pages of 1,000.\n\
          - TMAS files go by FTP or to a directory; they are not API requests."

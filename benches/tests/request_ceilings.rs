@@ -157,3 +157,26 @@ async fn flows_stay_near_the_floor() {
         "the same reads, no write"
     );
 }
+
+#[path = "../common/tmas.rs"]
+mod tmas_scenario;
+
+/// Lightspeed -> TMAS, a month for 50 outlets in five time zones: the outlets' ranges line up,
+/// so the sales are read in one search across them, not one per outlet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tmas_month_for_50_outlets_reads_near_the_floor() {
+    let w = tmas_scenario::tmas_world(1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ours = tmas_scenario::run_tmas(&w, dir.path()).await;
+    let floor = tmas_scenario::tmas_floor(&w);
+    println!("TMAS: ours {ours:?}, floor {floor:?}");
+    assert_eq!(ours.files, floor.files, "one file per outlet");
+    // Beyond the floor: the empty pages that end the outlets and shifts feeds, the users (read
+    // to place clock-ins the staff table does not), and the empty page that ends the search.
+    assert!(
+        ours.reads <= floor.reads + 4,
+        "ours {} reads, floor {}",
+        ours.reads,
+        floor.reads
+    );
+}

@@ -10,8 +10,9 @@
 //!   [shift edit window](TmasOptions::shift_edit_window) (48 hours). A summary file replaces whole
 //!   days in TMAS, so every re-sent day is recomputed in full and late edits land.
 //! - **reads**: the outlets, the shifts changed since the last run (the version cursor; clock-ins
-//!   of recent days are kept in the flow's state), and one sales search per outlet for its date
-//!   range (offset paging). Users are read only when a clock-in cannot be placed otherwise.
+//!   of recent days are kept in the flow's state), and the closed sales of the outlets' date ranges
+//!   (offset paging): one search across the outlets when their ranges line up (the same days,
+//!   shifted by time zones), else one per outlet. Users are read only when a clock-in cannot be placed otherwise.
 //! - **counts** by the rules of [`sale_totals`]: closed sales only; voided, deleted and parked
 //!   ones never; returns negative (one transaction unless [`ReturnRule::NotATransaction`]); tax
 //!   excluded unless [`SalesAmount::IncludingTax`]; items are summed quantities. Staff hours come
@@ -271,18 +272,19 @@ impl LightspeedToTmas {
         Ok((mapped, skipped))
     }
 
+    /// Closed sales in `[from, to)`, of one outlet or (`None`) of every outlet.
     async fn read_sales(
         &self,
-        outlet: &OutletId,
+        outlet: Option<&OutletId>,
         (from, to): (DateTime<Utc>, DateTime<Utc>),
     ) -> Result<Vec<Sale>, TmasFlowError> {
         // Oldest first: sales made while paging land on the last page instead of shifting the
         // offsets of pages not read yet; a sale seen twice is counted once.
-        let sales: Vec<Sale> = self
-            .client
-            .sales()
-            .search()
-            .outlet(outlet)
+        let mut search = self.client.sales().search();
+        if let Some(outlet) = outlet {
+            search = search.outlet(outlet);
+        }
+        let sales: Vec<Sale> = search
             .date_from(from)
             .date_to(to)
             .state(SaleState::Closed)
@@ -442,19 +444,45 @@ impl Flow for LightspeedToTmas {
             }
         }
 
-        // One sales search per outlet for its whole date range.
+        // Each outlet's date range, in UTC.
         let mut ranges = Vec::new();
-        let mut sales: BTreeMap<OutletId, Vec<Sale>> = BTreeMap::new();
         for p in &plans {
             let range = DateRange::new(p.from, p.today).unwrap_or(DateRange::day(p.today));
             let bounds = utc_bounds(range, p.tz).ok_or_else(|| {
                 TmasFlowError::InvalidOptions(format!("no local days {range:?} in {}", p.tz))
             })?;
-            sales.insert(
-                p.outlet.id.clone(),
-                self.read_sales(&p.outlet.id, bounds).await?,
-            );
             ranges.push((range, bounds));
+        }
+        // One sales search across the outlets when their ranges line up (the usual case: the
+        // same days, shifted by time zones), so the extra sales read are at most a day's per
+        // outlet; otherwise one search per outlet for its own range.
+        let mut sales: BTreeMap<OutletId, Vec<Sale>> = BTreeMap::new();
+        let union = ranges
+            .iter()
+            .map(|(_, b)| *b)
+            .reduce(|(a0, b0), (a1, b1)| (a0.min(a1), b0.max(b1)));
+        let shortest = ranges.iter().map(|(_, (a, b))| *b - *a).min();
+        match (union, shortest) {
+            (Some(union), Some(shortest))
+                if plans.len() > 1 && union.1 - union.0 <= shortest + TimeDelta::days(1) =>
+            {
+                let wanted: BTreeSet<&OutletId> = plans.iter().map(|p| &p.outlet.id).collect();
+                for sale in self.read_sales(None, union).await? {
+                    if let Some(outlet) = sale.outlet_id.clone()
+                        && wanted.contains(&outlet)
+                    {
+                        sales.entry(outlet).or_default().push(sale);
+                    }
+                }
+            }
+            _ => {
+                for (p, (_, bounds)) in plans.iter().zip(&ranges) {
+                    sales.insert(
+                        p.outlet.id.clone(),
+                        self.read_sales(Some(&p.outlet.id), *bounds).await?,
+                    );
+                }
+            }
         }
 
         // Users only when some clock-in cannot be placed by the table or the single outlet.
