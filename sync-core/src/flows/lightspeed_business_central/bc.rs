@@ -313,6 +313,68 @@ where
     set.lookup(field, all, LOOKUP_CHUNK, base).await
 }
 
+/// Applies an upsert batch to an entity set in `$batch` requests: creates are POSTed (with
+/// `on_create` adding what only a create sends), updates PATCHed with the ETag last read for
+/// them. A body the entity's field limits refuse fails locally, on its own, and is not sent.
+/// One result per write, in order.
+pub(crate) async fn apply_writes<E: business_central::WritableEntity, R: crate::key::Keyed>(
+    client: &Client,
+    path: &str,
+    etags: &std::sync::Mutex<std::collections::HashMap<String, ETag>>,
+    batch: &[crate::upsert::Write<R>],
+    on_create: impl Fn(&crate::upsert::Write<R>, &mut Map<String, Value>),
+) -> Result<Vec<crate::upsert::WriteResult>, crate::upsert::TargetError> {
+    use crate::upsert::{TargetError, WriteOp, WriteResult};
+    let mut results: Vec<Option<WriteResult>> = Vec::with_capacity(batch.len());
+    let (mut ops, mut positions) = (Vec::new(), Vec::new());
+    for (i, w) in batch.iter().enumerate() {
+        let (op, body) = match &w.op {
+            WriteOp::Create { fields } => {
+                let mut body = body_of(fields);
+                on_create(w, &mut body);
+                (Op::post(path.to_owned(), body.clone()), body)
+            }
+            WriteOp::Update { target_id, changes } => {
+                let body = body_of(changes);
+                let etag = etags
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(target_id)
+                    .cloned();
+                (
+                    Op::patch(format!("{path}({target_id})"), body.clone(), etag),
+                    body,
+                )
+            }
+        };
+        match E::check_body(&Value::Object(body)) {
+            Ok(()) => {
+                results.push(None);
+                ops.push(op);
+                positions.push(i);
+            }
+            Err(e) => results.push(Some(WriteResult::failed(e.to_string()))),
+        }
+    }
+    let sent = send(client, ops).await.map_err(TargetError::from_error)?;
+    for (pos, r) in positions.into_iter().zip(sent) {
+        let result = match r {
+            Ok(v) => match id_of(&v) {
+                Some(id) => WriteResult::ok(id),
+                None => WriteResult::failed("Business Central returned no id"),
+            },
+            Err(e) => WriteResult::failed(e),
+        };
+        if let Some(slot) = results.get_mut(pos) {
+            *slot = Some(result);
+        }
+    }
+    Ok(results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| WriteResult::failed("no result")))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use lightspeed_x::Customer as LsCustomer;
 use serde_json::{Map, Value};
 
-use super::bc::{self, Op};
+use super::bc;
 use super::{Accounts, CUSTOMER_LINKS};
 use crate::classify::{Classifier, Customer as Classified, CustomerKind, CustomerParts};
 use crate::cursor::VersionCursor;
@@ -32,7 +32,7 @@ use crate::run::{Flow, FlowError, RunContext};
 use crate::state::StateStore;
 use crate::upsert::{
     Existing, OnDuplicate, Outcome, Planner, RecordOutcome, SourceRecord, Target, TargetError,
-    TargetIndex, Write, WriteOp, WriteResult,
+    TargetIndex, Write, WriteResult,
 };
 
 /// How a Lightspeed customer is matched with a Business Central customer.
@@ -399,58 +399,15 @@ impl Target<CustomerRecord> for CustomerTarget {
         &self,
         batch: &[Write<CustomerRecord>],
     ) -> Result<Vec<WriteResult>, TargetError> {
-        let set = self.accounts.bc().customers();
-        let mut results: Vec<Option<WriteResult>> = Vec::with_capacity(batch.len());
-        let mut ops = Vec::new();
-        let mut positions = Vec::new();
-        for (i, w) in batch.iter().enumerate() {
-            let (op, body) = match &w.op {
-                WriteOp::Create { fields } => {
-                    let body = bc::body_of(fields);
-                    (Op::post(set.path(), body.clone()), body)
-                }
-                WriteOp::Update { target_id, changes } => {
-                    let body = bc::body_of(changes);
-                    let etag = self
-                        .etags
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .get(target_id)
-                        .cloned();
-                    (
-                        Op::patch(format!("{}({target_id})", set.path()), body.clone(), etag),
-                        body,
-                    )
-                }
-            };
-            match BcCustomer::check_body(&Value::Object(body)) {
-                Ok(()) => {
-                    results.push(None);
-                    ops.push(op);
-                    positions.push(i);
-                }
-                Err(e) => results.push(Some(WriteResult::failed(e.to_string()))),
-            }
-        }
-        let sent = bc::send(&self.accounts.business_central, ops)
-            .await
-            .map_err(TargetError::from_error)?;
-        for (pos, r) in positions.into_iter().zip(sent) {
-            let result = match r {
-                Ok(v) => match bc::id_of(&v) {
-                    Some(id) => WriteResult::ok(id),
-                    None => WriteResult::failed("Business Central returned no id"),
-                },
-                Err(e) => WriteResult::failed(e),
-            };
-            if let Some(slot) = results.get_mut(pos) {
-                *slot = Some(result);
-            }
-        }
-        Ok(results
-            .into_iter()
-            .map(|r| r.unwrap_or_else(|| WriteResult::failed("no result")))
-            .collect())
+        let path = self.accounts.bc().customers().path();
+        bc::apply_writes::<BcCustomer, _>(
+            &self.accounts.business_central,
+            &path,
+            &self.etags,
+            batch,
+            |_, _| {},
+        )
+        .await
     }
 }
 

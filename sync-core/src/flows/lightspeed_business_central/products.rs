@@ -14,9 +14,9 @@ use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
+use business_central::ETag;
 use business_central::models::{Item, ItemCategory, ItemVariant};
 use business_central::query::Query;
-use business_central::{ETag, WritableEntity};
 use chrono::{DateTime, Utc};
 use lightspeed_x::{Product, ProductCodeType, ProductId};
 use serde_json::{Map, Value};
@@ -31,7 +31,7 @@ use crate::run::{Flow, FlowError, RunContext};
 use crate::state::StateStore;
 use crate::upsert::{
     Existing, Outcome, Planner, RecordOutcome, SourceRecord, Target, TargetError, TargetIndex,
-    Write, WriteOp, WriteResult, upsert,
+    Write, WriteResult, upsert,
 };
 
 /// A Business Central item number: at most 20 characters, compared without case (Business
@@ -527,35 +527,6 @@ pub(crate) async fn ensure_categories(
     Ok(results.len())
 }
 
-fn results_from(
-    count: usize,
-    rejected: Vec<(usize, String)>,
-    positions: Vec<usize>,
-    sent: Vec<Result<Value, String>>,
-) -> Vec<WriteResult> {
-    let mut out: Vec<Option<WriteResult>> = vec![None; count];
-    for (i, e) in rejected {
-        if let Some(s) = out.get_mut(i) {
-            *s = Some(WriteResult::failed(e));
-        }
-    }
-    for (i, r) in positions.into_iter().zip(sent) {
-        let w = match r {
-            Ok(v) => match bc::id_of(&v) {
-                Some(id) => WriteResult::ok(id),
-                None => WriteResult::failed("Business Central returned no id"),
-            },
-            Err(e) => WriteResult::failed(e),
-        };
-        if let Some(s) = out.get_mut(i) {
-            *s = Some(w);
-        }
-    }
-    out.into_iter()
-        .map(|r| r.unwrap_or_else(|| WriteResult::failed("no result")))
-        .collect()
-}
-
 /// Items as an upsert target: bulk lookup by number, `$batch` writes.
 pub(crate) struct ItemTarget {
     accounts: Accounts,
@@ -593,42 +564,18 @@ impl Target<ItemRecord> for ItemTarget {
     }
 
     async fn apply(&self, batch: &[Write<ItemRecord>]) -> Result<Vec<WriteResult>, TargetError> {
-        let set = self.accounts.bc().items();
-        let (mut ops, mut positions, mut rejected) = (Vec::new(), Vec::new(), Vec::new());
-        for (i, w) in batch.iter().enumerate() {
-            let (op, body) = match &w.op {
-                WriteOp::Create { fields } => {
-                    let mut body = bc::body_of(fields);
-                    // The key, as given (Business Central upper-cases it).
-                    body.insert("number".into(), Value::String(w.key.as_str().to_owned()));
-                    (Op::post(set.path(), body.clone()), body)
-                }
-                WriteOp::Update { target_id, changes } => {
-                    let body = bc::body_of(changes);
-                    let etag = self
-                        .etags
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .get(target_id)
-                        .cloned();
-                    (
-                        Op::patch(format!("{}({target_id})", set.path()), body.clone(), etag),
-                        body,
-                    )
-                }
-            };
-            match Item::check_body(&Value::Object(body)) {
-                Ok(()) => {
-                    ops.push(op);
-                    positions.push(i);
-                }
-                Err(e) => rejected.push((i, e.to_string())),
-            }
-        }
-        let sent = bc::send(&self.accounts.business_central, ops)
-            .await
-            .map_err(TargetError::from_error)?;
-        Ok(results_from(batch.len(), rejected, positions, sent))
+        let path = self.accounts.bc().items().path();
+        bc::apply_writes::<Item, _>(
+            &self.accounts.business_central,
+            &path,
+            &self.etags,
+            batch,
+            // The key, as given (Business Central upper-cases it).
+            |w, body| {
+                body.insert("number".into(), Value::String(w.key.as_str().to_owned()));
+            },
+        )
+        .await
     }
 }
 
@@ -670,40 +617,15 @@ impl Target<VariantRecord> for VariantTarget {
     }
 
     async fn apply(&self, batch: &[Write<VariantRecord>]) -> Result<Vec<WriteResult>, TargetError> {
-        let set = self.accounts.bc().item_variants();
-        let (mut ops, mut positions, mut rejected) = (Vec::new(), Vec::new(), Vec::new());
-        for (i, w) in batch.iter().enumerate() {
-            let (op, body) = match &w.op {
-                WriteOp::Create { fields } => {
-                    let body = bc::body_of(fields);
-                    (Op::post(set.path(), body.clone()), body)
-                }
-                WriteOp::Update { target_id, changes } => {
-                    let body = bc::body_of(changes);
-                    let etag = self
-                        .etags
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .get(target_id)
-                        .cloned();
-                    (
-                        Op::patch(format!("{}({target_id})", set.path()), body.clone(), etag),
-                        body,
-                    )
-                }
-            };
-            match ItemVariant::check_body(&Value::Object(body)) {
-                Ok(()) => {
-                    ops.push(op);
-                    positions.push(i);
-                }
-                Err(e) => rejected.push((i, e.to_string())),
-            }
-        }
-        let sent = bc::send(&self.accounts.business_central, ops)
-            .await
-            .map_err(TargetError::from_error)?;
-        Ok(results_from(batch.len(), rejected, positions, sent))
+        let path = self.accounts.bc().item_variants().path();
+        bc::apply_writes::<ItemVariant, _>(
+            &self.accounts.business_central,
+            &path,
+            &self.etags,
+            batch,
+            |_, _| {},
+        )
+        .await
     }
 }
 
