@@ -129,6 +129,12 @@ impl VersionCursor {
         self.after.as_deref()
     }
 
+    /// The version to read after, as a number (Lightspeed's `after`); `None` before the first
+    /// run or when the stored value is not a number.
+    pub fn after_number(&self) -> Option<i64> {
+        self.after().and_then(|a| a.parse().ok())
+    }
+
     /// Moves to a version once the records up to it were applied.
     ///
     /// When both versions are integers, a smaller one is ignored (a cursor never moves backwards).
@@ -246,12 +252,15 @@ mod tests {
     fn version_cursor() {
         let mut c = VersionCursor::new();
         assert_eq!(c.after(), None);
+        assert_eq!(c.after_number(), None);
         c.advance("120");
         c.advance("99");
         assert_eq!(c.after(), Some("120"));
         c.advance("121");
         assert_eq!(c.after(), Some("121"));
+        assert_eq!(c.after_number(), Some(121));
         c.advance("opaque-token");
         assert_eq!(c.after(), Some("opaque-token"));
+        assert_eq!(c.after_number(), None);
     }
 }

@@ -530,10 +530,7 @@ impl Flow for CustomersFlow {
 
     async fn run(&self, ctx: &mut RunContext) -> Result<(), FlowError> {
         let mut cursor: VersionCursor = ctx.cursor().await?.unwrap_or_default();
-        let after = cursor
-            .after()
-            .and_then(|a| a.parse::<i64>().ok())
-            .unwrap_or(0);
+        let after = cursor.after_number().unwrap_or(0);
         let customers = &self.accounts.lightspeed.customers();
         let list = customers
             .list()

@@ -654,10 +654,7 @@ impl Flow for SalesFlow {
     async fn run(&self, ctx: &mut RunContext) -> Result<(), FlowError> {
         let o = &self.options;
         let mut cursor: VersionCursor = ctx.cursor().await?.unwrap_or_default();
-        let after = cursor
-            .after()
-            .and_then(|a| a.parse::<i64>().ok())
-            .unwrap_or(0);
+        let after = cursor.after_number().unwrap_or(0);
         let sales_api = &self.accounts.lightspeed.sales();
         let list = sales_api.list().after(after).page_size(o.page_size);
         let (read, reached) = super::read_changes(
@@ -903,7 +900,7 @@ impl crate::trigger::TargetedFlow for SalesFlow {
         let Ok(cursor) = serde_json::from_str::<VersionCursor>(cursor) else {
             return false;
         };
-        let after = cursor.after().and_then(|a| a.parse::<i64>().ok());
+        let after = cursor.after_number();
         match (after, event.version) {
             (Some(after), Some(crate::trigger::EventVersion::Number(v))) => v <= after,
             _ => false,
