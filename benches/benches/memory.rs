@@ -2,26 +2,25 @@
 //! and of reading the same products through the client's paged stream alone. Prints a table and
 //! writes it into `BENCHMARKS.md`.
 //!
-//! The sandboxes run on their own runtime threads; only allocations made on the thread that
-//! runs the flow are counted (a counting global allocator with a per-thread switch), so the
-//! figures are the sync's memory, not the sandboxes'. The state store is SQLite in a
-//! temporary file, as in production.
+//! The sandboxes run on their own runtime threads, left out of the count (a counting global
+//! allocator, `common/counting.rs`); the flow's runtime and its blocking pool (where the SQLite
+//! state store works) are counted, so the figures are the sync's memory, not the sandboxes'. The
+//! state store is SQLite in a temporary file, as in production.
 //!
-//! `cargo bench -p pos-sync-benches --bench memory` (10,000 and 40,000 products);
+//! `cargo bench -p pos-sync-benches --bench memory` (10,000 and 100,000 products);
 //! `MEMORY_PRODUCTS=2000,20000 cargo bench -p pos-sync-benches --bench memory` (other sizes).
-#![allow(unsafe_code)]
 
+#[path = "../common/counting.rs"]
+mod counting;
 #[path = "../common/scenario.rs"]
 mod scenario;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::fmt::Write as _;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Instant;
 
 use chrono::NaiveDate;
+use counting::measure;
 use futures::TryStreamExt;
 use lightspeed_x::sandbox::{DemoData, Sandbox as LsSandbox};
 use sync_core::flows::lightspeed_business_central::{Accounts, ProductsFlow};
@@ -29,80 +28,6 @@ use sync_core::run::Runner;
 use sync_core::state::SqliteStore;
 
 const HEADING: &str = "## Memory";
-
-thread_local! {
-    static TRACKED: Cell<bool> = const { Cell::new(false) };
-}
-static LIVE: AtomicI64 = AtomicI64::new(0);
-static PEAK: AtomicI64 = AtomicI64::new(0);
-
-/// The system allocator, counting the live bytes allocated by tracked threads and their peak.
-struct Counting;
-
-fn tracked() -> bool {
-    TRACKED.try_with(Cell::get).unwrap_or(false)
-}
-
-fn grow(n: usize) {
-    let live = LIVE.fetch_add(n as i64, Ordering::Relaxed) + n as i64;
-    PEAK.fetch_max(live, Ordering::Relaxed);
-}
-
-fn shrink(n: usize) {
-    LIVE.fetch_sub(n as i64, Ordering::Relaxed);
-}
-
-// SAFETY: every call is forwarded unchanged to `System`; the counters are atomics and the
-// thread-local switch is const-initialised (no allocation, no destructor).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: same contract as the caller's.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() && tracked() {
-            grow(layout.size());
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if tracked() {
-            shrink(layout.size());
-        }
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: same contract as the caller's.
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() && tracked() {
-            grow(layout.size());
-        }
-        p
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: same contract as the caller's.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() && tracked() {
-            shrink(layout.size());
-            grow(new_size);
-        }
-        p
-    }
-}
-
-#[global_allocator]
-static ALLOC: Counting = Counting;
-
-/// Runs `f` on this thread with counting on; returns its output and the peak bytes above the
-/// live bytes at the start.
-fn measure<T>(rt: &tokio::runtime::Runtime, f: impl std::future::Future<Output = T>) -> (T, i64) {
-    TRACKED.with(|t| t.set(true));
-    let start = LIVE.load(Ordering::Relaxed);
-    PEAK.store(start, Ordering::Relaxed);
-    let out = rt.block_on(f);
-    let peak = PEAK.load(Ordering::Relaxed) - start;
-    TRACKED.with(|t| t.set(false));
-    (out, peak)
-}
 
 struct Row {
     products: u64,
@@ -121,9 +46,10 @@ fn main() {
         .ok()
         .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
         .filter(|v: &Vec<usize>| !v.is_empty())
-        .unwrap_or_else(|| vec![10_000, 40_000]);
+        .unwrap_or_else(|| vec![10_000, 100_000]);
     let servers = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .on_thread_start(counting::exclude_this_thread)
         .enable_all()
         .build()
         .expect("runtime");
@@ -212,19 +138,19 @@ fn main() {
         out,
         "{HEADING} (`cargo bench -p pos-sync-benches --bench memory`)\n\n\
          Peak heap of the products flow's first run (Lightspeed products to Business Central \
-         items and item variants, state in SQLite), counted on the thread that runs the flow \
-         (the sandboxes run on other threads and are not counted), and of reading the same \
-         products through the client's paged stream alone (pages of 1,000).\n\n\
-         | products | stream alone: peak | products sync: peak | per product | items written | sync time |\n|---|---|---|---|---|---|"
+         items and item variants, state in SQLite, default `ProductOptions`), counted on the \
+         flow's threads and the state store's (the sandboxes run on threads of their own and \
+         are not counted), and of reading the same products through the client's paged stream \
+         alone (pages of 1,000).\n\n\
+         | products | stream alone: peak | products sync: peak | items written | sync time |\n|---|---|---|---|---|"
     );
     for r in &rows {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.1} KiB | {} | {:.0} s |",
+            "| {} | {} | {} | {} | {:.0} s |",
             r.products,
             mib(r.stream_peak),
             mib(r.sync_peak),
-            r.sync_peak as f64 / 1024.0 / r.products.max(1) as f64,
             r.written,
             r.secs
         );
@@ -233,28 +159,19 @@ fn main() {
         let _ = writeln!(
             out,
             "\nFrom {} to {} products ({:.0}x) the stream's peak changes {:.1}x: it holds one \
-             page. The sync's peak changes {:.1}x: the flow reads every changed product before \
-             it plans and writes (`read_changes` collects the feed, then the upsert plans the \
-             whole set), so its memory grows with the number of changed products, about the \
-             per-product figure above. A first sync of a 100,000-product catalogue therefore \
-             needs that much memory once; later runs hold only the changes since the cursor.",
+             page. The sync's peak changes {:.1}x: the flow plans and writes {} changed products \
+             at a time (`ProductOptions::chunk_size`), keeping nothing of a chunk once it is \
+             written but the links it stored, so its memory is set by the chunk size, not by \
+             how many products changed; the existing items are found in pages of at most {} \
+             (`ProductOptions::lookup_page_size`), one held at a time. Smaller chunks and pages \
+             hold less and make more requests.",
             a.products,
             b.products,
             b.products as f64 / a.products.max(1) as f64,
             b.stream_peak as f64 / a.stream_peak.max(1) as f64,
             b.sync_peak as f64 / a.sync_peak.max(1) as f64,
-        );
-    }
-    if let Some(b) = rows.last().filter(|b| b.products < 100_000) {
-        let per = b.sync_peak as f64 / b.products.max(1) as f64;
-        let _ = writeln!(
-            out,
-            "\nAt 100,000 products that is about {} for the first sync (extrapolated from the \
-             per-product figure of the largest run). Not run here: the Business Central \
-             sandbox checks each new item's number against every item (a linear scan per \
-             insert), so a 100,000-item first sync takes longer than this bench's budget; \
-             `MEMORY_PRODUCTS=10000,100000` runs it.",
-            mib((per * 100_000.0) as i64)
+            scenario::product_options().chunk_size,
+            scenario::product_options().lookup_page_size,
         );
     }
     println!("{out}");

@@ -258,8 +258,8 @@ where
     lookup_paged(set, field, values, base, MAX_PAGE).await
 }
 
-/// [`lookup`] with the page size of the scan.
-async fn lookup_paged<E, V>(
+/// [`lookup`] with the page size of the scan (at most [`MAX_PAGE`]).
+pub(crate) async fn lookup_paged<E, V>(
     set: &EntitySet<E>,
     field: &str,
     values: impl IntoIterator<Item = V>,
@@ -270,6 +270,7 @@ where
     E: Entity + Serialize,
     V: Into<Literal>,
 {
+    let page_size = page_size.clamp(1, MAX_PAGE);
     // Every distinct value as given (the `or` filters send them all) with its key.
     let mut all: Vec<(Literal, String)> = Vec::new();
     let mut sent: HashSet<String> = HashSet::new();

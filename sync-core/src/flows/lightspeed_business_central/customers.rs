@@ -89,6 +89,9 @@ pub struct CustomerOptions {
     pub contacts: bool,
     /// Lightspeed page size.
     pub page_size: u32,
+    /// Changed customers planned and written together: a run holds at most this many at a time,
+    /// however many changed (larger chunks make fewer key lookups).
+    pub chunk_size: usize,
 }
 
 impl Default for CustomerOptions {
@@ -100,6 +103,7 @@ impl Default for CustomerOptions {
             payment_method_code: None,
             contacts: true,
             page_size: 1000,
+            chunk_size: super::DEFAULT_CHUNK,
         }
     }
 }
@@ -536,18 +540,36 @@ impl Flow for CustomersFlow {
             .list()
             .after(after)
             .page_size(self.options.page_size);
-        let (read, reached) = super::read_changes(
+        let mut changes = super::Changes::new(
             ctx,
             list,
             |c: &LsCustomer| c.id.0.as_str(),
             |_| true,
             |id| async move { customers.get(&lightspeed_x::CustomerId::new(id)).await },
-        )
-        .await?;
-        let customers: Vec<LsCustomer> = read
-            .into_iter()
-            .filter(|c| c.deleted_at.is_none() && !is_walk_in(c))
-            .collect();
+        );
+        while let Some(chunk) = changes.next_chunk(ctx, self.options.chunk_size).await? {
+            let live: Vec<LsCustomer> = chunk
+                .into_iter()
+                .filter(|c| c.deleted_at.is_none() && !is_walk_in(c))
+                .collect();
+            if !live.is_empty() {
+                self.write_chunk(ctx, live).await?;
+            }
+        }
+        let reached = changes.reached();
+        cursor.advance(reached.0.to_string());
+        ctx.stage_cursor(&cursor)?;
+        Ok(())
+    }
+}
+
+impl CustomersFlow {
+    /// Plans and writes one chunk of changed customers (and their contacts).
+    async fn write_chunk(
+        &self,
+        ctx: &mut RunContext,
+        customers: Vec<LsCustomer>,
+    ) -> Result<(), FlowError> {
         let tenant = ctx.tenant().to_owned();
         let prepared = prepare(
             &self.accounts,
@@ -568,8 +590,6 @@ impl Flow for CustomersFlow {
                 ensure_contacts(&self.accounts, &records, &outcomes).await?;
             }
         }
-        cursor.advance(reached.0.to_string());
-        ctx.stage_cursor(&cursor)?;
         Ok(())
     }
 }

@@ -8,9 +8,11 @@
 //! | [`SalesFlow`] | Lightspeed sales (version cursor) | sales orders or invoices with lines | external document number |
 //! | [`StockFlow`] | items and open sales-order lines | Lightspeed inventory at an outlet | item number = SKU |
 //!
-//! Every flow reads the target's keys in bulk once per run, writes in `$batch` requests (at most
-//! 100 operations each), has a default [`FieldMapping`](crate::mapping::FieldMapping) callers can
-//! override, runs dry through [`Runner::dry_run`](crate::run::Runner::dry_run), and reports the
+//! The customers, products and sales flows plan and write the changed records in chunks
+//! (`chunk_size` in their options, default [`DEFAULT_CHUNK`]), so a run holds one chunk however
+//! many records changed. Every flow reads the target's keys in bulk (per chunk), writes in
+//! `$batch` requests (at most 100 operations each), has a default
+//! [`FieldMapping`](crate::mapping::FieldMapping) callers can override, runs dry through [`Runner::dry_run`](crate::run::Runner::dry_run), and reports the
 //! requests its clients made.
 //!
 //! Links between Lightspeed ids and Business Central ids are kept in the state store (namespaces
@@ -53,6 +55,9 @@ pub use sales::{DocumentKind, MissingItems, Returns, SalesFlow, SalesOptions};
 pub use stock::{StockFlow, StockOptions};
 
 use business_central::{CompanyId, CompanyScope};
+
+/// Changed records a flow plans and writes together by default (see the options' `chunk_size`).
+pub const DEFAULT_CHUNK: usize = 5_000;
 
 /// Link namespace: Lightspeed customer id -> Business Central customer id.
 pub const CUSTOMER_LINKS: &str = "bc-customer";
@@ -100,41 +105,87 @@ impl Accounts {
     }
 }
 
-/// Reads every record changed after the flow's stored version cursor, then the records kept for
-/// retry that the feed did not bring again (fetched one by one; one that is gone, or that `keep`
-/// refuses, is dropped from the retries). Returns the records and the version the feed reached.
-pub(crate) async fn read_changes<T, F, Fut>(
-    ctx: &mut crate::run::RunContext,
-    list: lightspeed_x::ListRequest<T>,
+/// Records changed after a flow's stored version cursor, handed out in chunks so that a run holds
+/// one chunk at a time however many records changed: first the feed's records in feed order, then
+/// the records kept for retry that the feed did not bring (fetched one by one; one that is gone,
+/// or that `keep` refuses, is dropped from the retries).
+pub(crate) struct Changes<T, F> {
+    stream: Option<lightspeed_x::paging::VersionStream<T>>,
+    reached: lightspeed_x::Version,
     id: fn(&T) -> &str,
     keep: fn(&T) -> bool,
     get: F,
-) -> Result<(Vec<T>, lightspeed_x::Version), crate::run::FlowError>
+    /// Retries the feed has not brought (yet).
+    unseen: std::collections::BTreeSet<String>,
+}
+
+impl<T, F, Fut> Changes<T, F>
 where
     T: serde::de::DeserializeOwned + lightspeed_x::models::Versioned + Send + 'static,
     F: Fn(String) -> Fut,
     Fut: std::future::Future<Output = lightspeed_x::Result<T>>,
 {
-    use futures::TryStreamExt as _;
-    let mut stream = list.stream();
-    let mut read: Vec<T> = Vec::new();
-    while let Some(record) = stream.try_next().await? {
-        read.push(record);
-    }
-    let reached = stream.cursor();
-    let seen: std::collections::BTreeSet<String> = read.iter().map(|r| id(r).to_owned()).collect();
-    let retry_ids: Vec<String> = ctx
-        .retries()
-        .iter()
-        .map(|r| r.source_id.clone())
-        .filter(|i| !seen.contains(i))
-        .collect();
-    for retry in retry_ids {
-        match get(retry.clone()).await {
-            Ok(record) if keep(&record) => read.push(record),
-            Ok(_) | Err(lightspeed_x::Error::NotFound { .. }) => ctx.drop_retry(&retry).await?,
-            Err(e) => return Err(e.into()),
+    /// The changes `list` brings, then the run's retries.
+    pub(crate) fn new(
+        ctx: &crate::run::RunContext,
+        list: lightspeed_x::ListRequest<T>,
+        id: fn(&T) -> &str,
+        keep: fn(&T) -> bool,
+        get: F,
+    ) -> Self {
+        let stream = list.stream();
+        Self {
+            reached: stream.cursor(),
+            stream: Some(stream),
+            id,
+            keep,
+            get,
+            unseen: ctx.retries().iter().map(|r| r.source_id.clone()).collect(),
         }
     }
-    Ok((read, reached))
+
+    /// The next at most `max` records (at least one), or `None` when all were handed out.
+    pub(crate) async fn next_chunk(
+        &mut self,
+        ctx: &mut crate::run::RunContext,
+        max: usize,
+    ) -> Result<Option<Vec<T>>, crate::run::FlowError> {
+        use futures::TryStreamExt as _;
+        let max = max.max(1);
+        let mut out: Vec<T> = Vec::new();
+        if let Some(stream) = &mut self.stream {
+            while out.len() < max {
+                match stream.try_next().await? {
+                    Some(record) => {
+                        self.unseen.remove((self.id)(&record));
+                        out.push(record);
+                    }
+                    None => {
+                        self.reached = stream.cursor();
+                        self.stream = None;
+                        break;
+                    }
+                }
+            }
+            if !out.is_empty() {
+                return Ok(Some(out));
+            }
+        }
+        while out.len() < max {
+            let Some(retry) = self.unseen.pop_first() else {
+                break;
+            };
+            match (self.get)(retry.clone()).await {
+                Ok(record) if (self.keep)(&record) => out.push(record),
+                Ok(_) | Err(lightspeed_x::Error::NotFound { .. }) => ctx.drop_retry(&retry).await?,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok((!out.is_empty()).then_some(out))
+    }
+
+    /// The version the feed reached (valid once every chunk was handed out).
+    pub(crate) fn reached(&self) -> lightspeed_x::Version {
+        self.reached
+    }
 }

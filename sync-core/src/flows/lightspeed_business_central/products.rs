@@ -22,7 +22,7 @@ use lightspeed_x::{Product, ProductCodeType, ProductId};
 use serde_json::{Map, Value};
 
 use super::bc::{self, Op};
-use super::{Accounts, ITEM_LINKS, ITEM_VARIANT_LINKS};
+use super::{Accounts, DEFAULT_CHUNK, ITEM_LINKS, ITEM_VARIANT_LINKS};
 use crate::cursor::VersionCursor;
 use crate::fields::Fields;
 use crate::key::{Key, KeyError, Keyed};
@@ -151,6 +151,12 @@ pub struct ProductOptions {
     pub block_new_items: bool,
     /// Lightspeed page size.
     pub page_size: u32,
+    /// Changed products planned and written together: a run holds at most this many at a time,
+    /// however many changed (larger chunks make fewer key lookups).
+    pub chunk_size: usize,
+    /// Page size of the Business Central reads that find existing items and variants when a
+    /// chunk has too many keys for `or` filters (at most 20,000): a run holds one such page.
+    pub lookup_page_size: u32,
 }
 
 impl Default for ProductOptions {
@@ -164,6 +170,8 @@ impl Default for ProductOptions {
             variants: VariantMode::default(),
             block_new_items: false,
             page_size: 1000,
+            chunk_size: DEFAULT_CHUNK,
+            lookup_page_size: 20_000,
         }
     }
 }
@@ -401,14 +409,24 @@ pub(crate) async fn prepare(
     let mut items = Vec::new();
     let mut variants = Vec::new();
     let mut categories = BTreeMap::new();
-    let by_id: HashMap<ProductId, Product> =
-        products.iter().map(|p| (p.id.clone(), p.clone())).collect();
+    let grouped = |p: &Product| p.has_variants && options.variants == VariantMode::ItemVariants;
+    // Family parents among the products (the only ones needed twice: as parent and as member).
+    let parents: BTreeSet<ProductId> = products
+        .iter()
+        .filter(|p| grouped(p))
+        .map(parent_id)
+        .collect();
+    let by_id: HashMap<ProductId, Product> = products
+        .iter()
+        .filter(|p| parents.contains(&p.id))
+        .map(|p| (p.id.clone(), p.clone()))
+        .collect();
     let mut families: BTreeMap<ProductId, Vec<Product>> = BTreeMap::new();
     for p in products {
         if let Some((code, name)) = category(&p) {
             categories.insert(code, name);
         }
-        if p.has_variants && options.variants == VariantMode::ItemVariants {
+        if grouped(&p) {
             families.entry(parent_id(&p)).or_default().push(p);
         } else {
             let name = if p.has_variants {
@@ -484,10 +502,12 @@ pub(crate) async fn prepare(
             accounts: accounts.clone(),
             compared,
             etags: Mutex::new(HashMap::new()),
+            page: options.lookup_page_size,
         },
         variant_target: VariantTarget {
             accounts: accounts.clone(),
             etags: Mutex::new(HashMap::new()),
+            page: options.lookup_page_size,
         },
     })
 }
@@ -532,16 +552,18 @@ pub(crate) struct ItemTarget {
     accounts: Accounts,
     compared: Vec<String>,
     etags: Mutex<HashMap<String, ETag>>,
+    page: u32,
 }
 
 #[async_trait]
 impl Target<ItemRecord> for ItemTarget {
     async fn lookup(&self, keys: &[ItemNumber]) -> Result<TargetIndex<ItemNumber>, TargetError> {
-        let found: Vec<Item> = bc::lookup(
+        let found: Vec<Item> = bc::lookup_paged(
             &self.accounts.bc().items(),
             "number",
             keys.iter().map(|k| k.upper().to_owned()),
             Query::new(),
+            self.page,
         )
         .await
         .map_err(TargetError::from_error)?;
@@ -583,6 +605,7 @@ impl Target<ItemRecord> for ItemTarget {
 pub(crate) struct VariantTarget {
     accounts: Accounts,
     etags: Mutex<HashMap<String, ETag>>,
+    page: u32,
 }
 
 #[async_trait]
@@ -592,11 +615,12 @@ impl Target<VariantRecord> for VariantTarget {
             .iter()
             .filter_map(|k| k.split_once('/').map(|(n, _)| n.to_owned()))
             .collect();
-        let found: Vec<ItemVariant> = bc::lookup(
+        let found: Vec<ItemVariant> = bc::lookup_paged(
             &self.accounts.bc().item_variants(),
             "itemNumber",
             numbers,
             Query::new(),
+            self.page,
         )
         .await
         .map_err(TargetError::from_error)?;
@@ -633,7 +657,7 @@ impl Target<VariantRecord> for VariantTarget {
 /// variant id (every member of a family links to the family's item, except a member whose item
 /// variant failed: without both links the sales flow would book it as the bare item).
 fn links(
-    items: &[ItemRecord],
+    items: &[Vec<ProductId>],
     item_outcomes: &[RecordOutcome],
     variant_outcomes: &[RecordOutcome],
 ) -> Vec<(&'static str, String, String)> {
@@ -644,9 +668,9 @@ fn links(
         .filter(|o| !ok(o))
         .map(|o| o.source_id.as_str())
         .collect();
-    for (record, o) in items.iter().zip(item_outcomes) {
+    for (members, o) in items.iter().zip(item_outcomes) {
         if let (true, Some(t)) = (ok(&o), &o.target_id) {
-            for m in &record.members {
+            for m in members {
                 if !failed_variants.contains(m.0.as_str()) {
                     out.push((ITEM_LINKS, m.0.clone(), t.clone()));
                 }
@@ -672,10 +696,10 @@ pub(crate) async fn write_products(
 ) -> Result<Vec<RecordOutcome>, FlowError> {
     let p = prepare(accounts, options, products).await?;
     ensure_categories(accounts, &p.categories).await?;
-    let items = p.items.clone();
+    let members: Vec<Vec<ProductId>> = p.items.iter().map(|i| i.members.clone()).collect();
     let item_outcomes = upsert(&p.item_planner, p.items, &p.item_target).await?;
     let variant_outcomes = upsert(&p.variant_planner, p.variants, &p.variant_target).await?;
-    for (ns, s, t) in links(&items, &item_outcomes, &variant_outcomes) {
+    for (ns, s, t) in links(&members, &item_outcomes, &variant_outcomes) {
         store.save_link(tenant, ns, &s, &t).await?;
     }
     let mut all = item_outcomes;
@@ -718,35 +742,59 @@ impl Flow for ProductsFlow {
             .list()
             .after(after)
             .page_size(self.options.page_size);
-        let (read, reached) = super::read_changes(
+        let mut changes = super::Changes::new(
             ctx,
             list,
             |p: &Product| p.id.0.as_str(),
             |_| true,
             |id| async move { products.get(&ProductId::new(id)).await },
-        )
-        .await?;
-        let products: Vec<Product> = read
-            .into_iter()
-            .filter(|p| p.deleted_at.is_none())
-            .collect();
+        );
+        while let Some(chunk) = changes.next_chunk(ctx, self.options.chunk_size).await? {
+            let live: Vec<Product> = chunk
+                .into_iter()
+                .filter(|p| p.deleted_at.is_none())
+                .collect();
+            if !live.is_empty() {
+                self.write_chunk(ctx, live).await?;
+            }
+        }
+        cursor.advance(changes.reached().0.to_string());
+        ctx.stage_cursor(&cursor)?;
+        Ok(())
+    }
+}
+
+impl ProductsFlow {
+    /// Plans and writes one chunk of changed products: categories, items, item variants, links.
+    async fn write_chunk(
+        &self,
+        ctx: &mut RunContext,
+        products: Vec<Product>,
+    ) -> Result<(), FlowError> {
         let p = prepare(&self.accounts, &self.options, products).await?;
         if !ctx.is_dry_run() {
             ensure_categories(&self.accounts, &p.categories).await?;
         }
-        let items = p.items.clone();
-        let item_outcomes = ctx.upsert(&p.item_planner, p.items, &p.item_target).await?;
+        let Prepared {
+            items,
+            variants,
+            item_planner,
+            variant_planner,
+            item_target,
+            variant_target,
+            ..
+        } = p;
+        let item_members: Vec<Vec<ProductId>> = items.iter().map(|i| i.members.clone()).collect();
+        let item_outcomes = ctx.upsert(&item_planner, items, &item_target).await?;
         let variant_outcomes = ctx
-            .upsert(&p.variant_planner, p.variants, &p.variant_target)
+            .upsert(&variant_planner, variants, &variant_target)
             .await?;
         if !ctx.is_dry_run() {
             let tenant = ctx.tenant().to_owned();
-            for (ns, s, t) in links(&items, &item_outcomes, &variant_outcomes) {
+            for (ns, s, t) in links(&item_members, &item_outcomes, &variant_outcomes) {
                 ctx.store().save_link(&tenant, ns, &s, &t).await?;
             }
         }
-        cursor.advance(reached.0.to_string());
-        ctx.stage_cursor(&cursor)?;
         Ok(())
     }
 }

@@ -96,6 +96,9 @@ pub struct SalesOptions {
     pub products: ProductOptions,
     /// Lightspeed page size.
     pub page_size: u32,
+    /// Changed sales planned and written together: a run holds at most this many at a time,
+    /// however many changed (larger chunks make fewer key lookups).
+    pub chunk_size: usize,
     /// Sales made before this are never sent (for example a first run that backfills N days).
     pub not_before: Option<DateTime<Utc>>,
 }
@@ -113,6 +116,7 @@ impl Default for SalesOptions {
             customers: CustomerOptions::default(),
             products: ProductOptions::default(),
             page_size: 1000,
+            chunk_size: super::DEFAULT_CHUNK,
             not_before: None,
         }
     }
@@ -641,6 +645,13 @@ fn local_date(at: Option<DateTime<Utc>>, tz: Option<chrono_tz::Tz>) -> Option<Na
     })
 }
 
+/// What one run reads once for all its chunks: payment terms code -> id, outlet id -> time zone.
+#[derive(Default)]
+struct Lookups {
+    terms: Option<HashMap<String, String>>,
+    zones: Option<HashMap<String, chrono_tz::Tz>>,
+}
+
 #[async_trait]
 impl Flow for SalesFlow {
     fn name(&self) -> &str {
@@ -657,16 +668,18 @@ impl Flow for SalesFlow {
         let after = cursor.after_number().unwrap_or(0);
         let sales_api = &self.accounts.lightspeed.sales();
         let list = sales_api.list().after(after).page_size(o.page_size);
-        let (read, reached) = super::read_changes(
+        let mut changes = super::Changes::new(
             ctx,
             list,
             |s: &Sale| s.id.0.as_str(),
             is_eligible,
             |id| async move { sales_api.get(&SaleId::new(id)).await },
-        )
-        .await?;
-        self.write(ctx, read).await?;
-        cursor.advance(reached.0.to_string());
+        );
+        let mut lookups = Lookups::default();
+        while let Some(chunk) = changes.next_chunk(ctx, o.chunk_size).await? {
+            self.write(ctx, chunk, &mut lookups).await?;
+        }
+        cursor.advance(changes.reached().0.to_string());
         ctx.stage_cursor(&cursor)?;
         Ok(())
     }
@@ -675,7 +688,12 @@ impl Flow for SalesFlow {
 impl SalesFlow {
     /// Sends the eligible sales among `read`: ensures their customers and items, then creates the
     /// documents that do not exist yet. Shared by the cursor run and the targeted run.
-    async fn write(&self, ctx: &mut RunContext, read: Vec<Sale>) -> Result<(), FlowError> {
+    async fn write(
+        &self,
+        ctx: &mut RunContext,
+        read: Vec<Sale>,
+        lookups: &mut Lookups,
+    ) -> Result<(), FlowError> {
         let o = &self.options;
         let mut sales: Vec<Sale> = Vec::new();
         let mut early: Vec<RecordOutcome> = Vec::new();
@@ -708,27 +726,34 @@ impl SalesFlow {
         let (items, missing) = self.items(ctx, product_ids).await?;
 
         let scope = self.accounts.bc();
-        let terms: HashMap<String, String> = if o.payment_terms.is_empty() {
-            HashMap::new()
-        } else {
-            scope
-                .payment_terms()
-                .list_all(Query::new().select(["id", "code"]))
-                .await?
-                .into_iter()
-                .filter_map(|t| t.id.map(|id| (t.code.to_uppercase(), id.to_string())))
-                .collect()
-        };
-        let zones: HashMap<String, chrono_tz::Tz> = self
-            .accounts
-            .lightspeed
-            .outlets()
-            .list()
-            .all()
-            .await?
-            .into_iter()
-            .filter_map(|o| o.time_zone.map(|tz| (o.id.0, tz)))
-            .collect();
+        if lookups.terms.is_none() {
+            lookups.terms = Some(if o.payment_terms.is_empty() {
+                HashMap::new()
+            } else {
+                scope
+                    .payment_terms()
+                    .list_all(Query::new().select(["id", "code"]))
+                    .await?
+                    .into_iter()
+                    .filter_map(|t| t.id.map(|id| (t.code.to_uppercase(), id.to_string())))
+                    .collect()
+            });
+        }
+        if lookups.zones.is_none() {
+            lookups.zones = Some(
+                self.accounts
+                    .lightspeed
+                    .outlets()
+                    .list()
+                    .all()
+                    .await?
+                    .into_iter()
+                    .filter_map(|o| o.time_zone.map(|tz| (o.id.0, tz)))
+                    .collect(),
+            );
+        }
+        let terms = lookups.terms.as_ref().cloned().unwrap_or_default();
+        let zones = lookups.zones.as_ref().cloned().unwrap_or_default();
 
         let (date_field, lines_field) = match o.document {
             DocumentKind::Order => ("orderDate", "salesOrderLines"),
@@ -884,7 +909,7 @@ impl SalesFlow {
                 Err(e) => return Err(e.into()),
             }
         }
-        self.write(ctx, read).await
+        self.write(ctx, read, &mut Lookups::default()).await
     }
 }
 
