@@ -441,6 +441,114 @@ async fn ids_that_would_leave_the_path_are_refused() {
     assert_eq!(sb.stats().requests, 0, "nothing was sent");
 }
 
+/// A delivery the receiver refuses is sent again, the same body and signature, backing off, until
+/// it is accepted; one that is never accepted stops after the configured retries; deleting the
+/// webhook stops its retries.
+#[tokio::test]
+async fn refused_webhook_deliveries_are_sent_again_with_back_off() {
+    use lightspeed_x::sandbox::{SandboxConfig, WebhookRetry};
+    use std::time::{Duration, Instant};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let config = SandboxConfig {
+        webhook_retry: WebhookRetry {
+            retries: 4,
+            first_delay: Duration::from_millis(150),
+            max_delay: Duration::from_millis(300),
+        },
+        ..SandboxConfig::default()
+    };
+    let sb = Sandbox::start_with(config, Some(DemoData::default()))
+        .await
+        .unwrap();
+    let client = sb.client().await.unwrap();
+    let receiver = MockServer::start().await;
+    // /flaky refuses twice, then accepts; /down always fails.
+    Mock::given(method("POST"))
+        .and(path("/flaky"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&receiver)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/flaky"))
+        .respond_with(ResponseTemplate::new(200))
+        .with_priority(2)
+        .mount(&receiver)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/down"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&receiver)
+        .await;
+    let flaky = format!("{}/flaky", receiver.uri());
+    let down = format!("{}/down", receiver.uri());
+    client
+        .webhooks()
+        .create(&flaky, WebhookType::CustomerUpdate)
+        .await
+        .unwrap();
+    client
+        .webhooks()
+        .create(&down, WebhookType::CustomerUpdate)
+        .await
+        .unwrap();
+    let customer = sb.state().customers().live()[0].id.clone();
+    let started = Instant::now();
+    sb.update_customer(&customer, |c| c.note = Some("retry me".into()))
+        .unwrap();
+    sb.flush_webhook_retries().await;
+    // Waits of 150, 300, 300 and 300 ms before the 4 retries of /down.
+    assert!(
+        started.elapsed() >= Duration::from_millis(1050),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let deliveries = sb.state().deliveries().to_vec();
+    let to = |url: &str| -> Vec<(u32, Option<u16>)> {
+        deliveries
+            .iter()
+            .filter(|d| d.url == url)
+            .map(|d| (d.attempt, d.status))
+            .collect()
+    };
+    assert_eq!(to(&flaky), [(1, Some(503)), (2, Some(503)), (3, Some(200))]);
+    assert_eq!(
+        to(&down),
+        [
+            (1, Some(500)),
+            (2, Some(500)),
+            (3, Some(500)),
+            (4, Some(500)),
+            (5, Some(500))
+        ]
+    );
+    let first = &deliveries[0];
+    assert!(
+        deliveries
+            .iter()
+            .all(|d| d.body == first.body && d.signature == first.signature),
+        "every attempt sends the same signed body"
+    );
+    let received = receiver.received_requests().await.unwrap();
+    assert_eq!(received.len(), 8);
+
+    // Deleting a webhook stops its retries: the next event's first delivery to /down fails, the
+    // webhook is deleted before the first retry is due, and none follows.
+    sb.update_customer(&customer, |c| c.note = Some("again".into()))
+        .unwrap();
+    sb.flush_webhooks().await;
+    let hooks = client.webhooks().list().await.unwrap();
+    let down_hook = hooks.iter().find(|h| h.url == down).unwrap();
+    client.webhooks().delete(&down_hook.id).await.unwrap();
+    sb.flush_webhook_retries().await;
+    let deliveries = sb.state().deliveries().to_vec();
+    assert_eq!(deliveries.iter().filter(|d| d.url == down).count(), 6);
+    assert_eq!(deliveries.iter().filter(|d| d.url == flaky).count(), 4);
+}
+
 #[tokio::test]
 async fn webhooks_manage_and_deliver_signed() {
     use wiremock::matchers::{method, path};

@@ -6,8 +6,9 @@
 //! `PUT /api/2.1/products/{id}`, `/api/1.0/token` with rotating refresh tokens, `/connect`
 //! (approves at once and redirects back with a code), 401 `{"error":"Access token is not valid"}`,
 //! 429 with an HTTP-date `Retry-After` once a configured rate limit is passed, and webhook delivery
-//! (form-encoded `payload`, signed `X-Signature`) to the subscribed URLs. Every change bumps a
-//! global version counter.
+//! (form-encoded `payload`, signed `X-Signature`) to the subscribed URLs, sent again with back-off
+//! when the receiver does not accept it ([`WebhookRetry`]). Every change bumps a global version
+//! counter.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -71,6 +72,32 @@ pub struct SandboxConfig {
     pub rate_limit: Option<(u32, Duration)>,
     /// Faults to inject (its `rate_limit` and `throttle_response` are set from this config).
     pub faults: FaultConfig,
+    /// How a webhook delivery the receiver did not accept is sent again.
+    pub webhook_retry: WebhookRetry,
+}
+
+/// How the sandbox sends a webhook again when its receiver did not answer 2xx within 5 seconds.
+/// The default is the real API's: up to 20 more times over about 48 hours, backing off
+/// exponentially (30 s, doubling, at most 4 hours apart). Retries stop early once the webhook is
+/// deleted or made inactive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookRetry {
+    /// Deliveries after the first (0: never again).
+    pub retries: u32,
+    /// Wait before the first retry; each later wait doubles.
+    pub first_delay: Duration,
+    /// Longest wait between two attempts.
+    pub max_delay: Duration,
+}
+
+impl Default for WebhookRetry {
+    fn default() -> Self {
+        Self {
+            retries: 20,
+            first_delay: Duration::from_secs(30),
+            max_delay: Duration::from_secs(4 * 3600),
+        }
+    }
 }
 
 impl Default for SandboxConfig {
@@ -83,6 +110,7 @@ impl Default for SandboxConfig {
             access_token_ttl: Duration::from_secs(604_800),
             rate_limit: None,
             faults: FaultConfig::none(),
+            webhook_retry: WebhookRetry::default(),
         }
     }
 }
@@ -108,6 +136,8 @@ pub(crate) struct Shared {
     pub(crate) config: SandboxConfig,
     events: mpsc::UnboundedSender<Event>,
     pending: watch::Sender<u64>,
+    /// Deliveries waiting to be sent again.
+    retrying: watch::Sender<u64>,
     pub(crate) served: Mutex<std::collections::VecDeque<tokio::time::Instant>>,
 }
 
@@ -131,15 +161,15 @@ async fn deliver_loop(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Event
         let (targets, prefix) = match shared.state.lock() {
             Ok(st) => (
                 st.webhooks
-                    .values()
-                    .filter(|w| w.active && w.kind == event.kind)
-                    .map(|w| w.url.clone())
+                    .iter()
+                    .filter(|(_, w)| w.active && w.kind == event.kind)
+                    .map(|(id, w)| (id.clone(), w.url.clone()))
                     .collect::<Vec<_>>(),
                 st.retailer.domain_prefix.clone(),
             ),
             Err(_) => (Vec::new(), String::new()),
         };
-        for url in targets {
+        for (hook, url) in targets {
             let payload = event.payload.to_string();
             let body = serde_urlencoded::to_string([
                 ("payload", payload.as_str()),
@@ -148,28 +178,66 @@ async fn deliver_loop(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Event
                 ("environment", "sandbox"),
             ])
             .unwrap_or_default();
-            let signature = crate::webhook::sign(&secret, body.as_bytes());
-            let status = http
-                .post(&url)
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .header("X-Signature", &signature)
-                .body(body.clone())
-                .send()
-                .await
-                .ok()
-                .map(|r| r.status().as_u16());
-            if let Ok(mut st) = shared.state.lock() {
-                st.deliveries.push(Delivery {
-                    url,
-                    kind: event.kind.clone(),
-                    body,
-                    signature,
-                    status,
-                });
+            let delivery = Delivery {
+                url,
+                kind: event.kind.clone(),
+                signature: crate::webhook::sign(&secret, body.as_bytes()),
+                body,
+                status: None,
+                attempt: 1,
+            };
+            if !deliver(&shared, &http, delivery.clone()).await {
+                shared.retrying.send_modify(|n| *n += 1);
+                tokio::spawn(redeliver(shared.clone(), http.clone(), hook, delivery));
             }
         }
         shared.pending.send_modify(|n| *n = n.saturating_sub(1));
     }
+}
+
+/// Sends one delivery and records it; whether the receiver accepted it (2xx).
+async fn deliver(shared: &Shared, http: &reqwest::Client, mut delivery: Delivery) -> bool {
+    delivery.status = http
+        .post(&delivery.url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("X-Signature", &delivery.signature)
+        .body(delivery.body.clone())
+        .send()
+        .await
+        .ok()
+        .map(|r| r.status().as_u16());
+    let accepted = delivery.status.is_some_and(|s| (200..300).contains(&s));
+    if let Ok(mut st) = shared.state.lock() {
+        st.deliveries.push(delivery);
+    }
+    accepted
+}
+
+/// Sends a delivery the receiver did not accept again, backing off, until it is accepted, the
+/// retries run out, or the webhook is gone or inactive.
+async fn redeliver(shared: Arc<Shared>, http: reqwest::Client, hook: String, first: Delivery) {
+    let policy = shared.config.webhook_retry.clone();
+    let mut wait = policy.first_delay.min(policy.max_delay);
+    for attempt in 2..=policy.retries.saturating_add(1) {
+        tokio::time::sleep(wait).await;
+        wait = wait.saturating_mul(2).min(policy.max_delay);
+        let live = shared
+            .state
+            .lock()
+            .map(|st| st.webhooks.get(&hook).is_some_and(|w| w.active))
+            .unwrap_or(false);
+        if !live {
+            break;
+        }
+        let delivery = Delivery {
+            attempt,
+            ..first.clone()
+        };
+        if deliver(&shared, &http, delivery).await {
+            break;
+        }
+    }
+    shared.retrying.send_modify(|n| *n = n.saturating_sub(1));
 }
 
 /// A running sandbox store. Stops when dropped.
@@ -177,6 +245,7 @@ pub struct Sandbox {
     server: SandboxServer,
     shared: Arc<Shared>,
     pending: watch::Receiver<u64>,
+    retrying: watch::Receiver<u64>,
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -218,6 +287,7 @@ impl Sandbox {
         }
         let (tx, rx) = mpsc::unbounded_channel();
         let (pending_tx, pending_rx) = watch::channel(0u64);
+        let (retrying_tx, retrying_rx) = watch::channel(0u64);
         let mut faults = config.faults.clone();
         faults.rate_limit = config.rate_limit.or(faults.rate_limit);
         faults.throttle_response = Arc::new(throttle_response);
@@ -226,6 +296,7 @@ impl Sandbox {
             config,
             events: tx,
             pending: pending_tx,
+            retrying: retrying_tx,
             served: Mutex::new(std::collections::VecDeque::new()),
         });
         tokio::spawn(deliver_loop(shared.clone(), rx));
@@ -234,6 +305,7 @@ impl Sandbox {
             server,
             shared,
             pending: pending_rx,
+            retrying: retrying_rx,
         })
     }
 
@@ -521,9 +593,19 @@ impl Sandbox {
         Some(p)
     }
 
-    /// Waits until every queued webhook delivery was attempted.
+    /// Waits until every queued webhook delivery was attempted once (retries may follow: see
+    /// [`WebhookRetry`] and [`Sandbox::flush_webhook_retries`]).
     pub async fn flush_webhooks(&self) {
         let mut rx = self.pending.clone();
+        let _ = rx.wait_for(|n| *n == 0).await;
+    }
+
+    /// Waits until no delivery is waiting to be sent again (each was accepted, ran out of
+    /// retries, or lost its webhook). With the default [`WebhookRetry`] that can take 48 hours:
+    /// use it with short retry delays or tokio's paused clock.
+    pub async fn flush_webhook_retries(&self) {
+        self.flush_webhooks().await;
+        let mut rx = self.retrying.clone();
         let _ = rx.wait_for(|n| *n == 0).await;
     }
 

@@ -134,8 +134,10 @@ pub struct Delivery {
     pub body: String,
     /// The `X-Signature` header sent.
     pub signature: String,
-    /// The receiver's status, or `None` when it could not be reached.
+    /// The receiver's status, or `None` when it could not be reached (or did not answer in 5 s).
     pub status: Option<u16>,
+    /// 1 for the first delivery, 2 for the first retry, and so on.
+    pub attempt: u32,
 }
 
 #[derive(Clone, Debug)]
