@@ -395,6 +395,16 @@ impl KeySet {
         }
     }
 
+    /// The field the values are looked up in.
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+
+    /// The values looked up, in lower case.
+    pub fn values(&self) -> impl Iterator<Item = &str> + '_ {
+        self.values.iter().map(String::as_str)
+    }
+
     /// Whether the row matches, when its property is text (as [`eval`] compares it: without
     /// case); `None` leaves the row to [`eval`].
     pub fn probe(&self, row: &Map<String, Value>) -> Option<bool> {
@@ -434,6 +444,41 @@ pub(crate) fn split_top(s: &str, sep: char) -> Vec<String> {
     out.into_iter().map(|s| s.trim().to_owned()).collect()
 }
 
+/// Where a server-driven page starts: how many rows came before it and, for pages in
+/// insertion order, the table position of its first row with the table's layout generation
+/// (so that the rows before it are not filtered again).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct SkipToken {
+    pub count: usize,
+    pub resume: Option<(usize, u64)>,
+}
+
+impl SkipToken {
+    /// Parses `count` or `count.position.generation`.
+    fn parse(v: &str) -> Option<SkipToken> {
+        let mut parts = v.split('.');
+        let count = parts.next()?.parse().ok()?;
+        let resume = match (parts.next(), parts.next()) {
+            (None, _) => None,
+            (Some(slot), Some(generation)) => Some((slot.parse().ok()?, generation.parse().ok()?)),
+            (Some(_), None) => return None,
+        };
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(SkipToken { count, resume })
+    }
+}
+
+impl std::fmt::Display for SkipToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.resume {
+            Some((slot, generation)) => write!(f, "{}.{slot}.{generation}", self.count),
+            None => write!(f, "{}", self.count),
+        }
+    }
+}
+
 /// Query options of one level (top level or inside `$expand(...)`).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Options {
@@ -442,7 +487,7 @@ pub(crate) struct Options {
     pub expand: Vec<(String, Options)>,
     pub order_by: Vec<(String, bool)>,
     pub top: Option<usize>,
-    pub skip_token: Option<usize>,
+    pub skip_token: Option<SkipToken>,
 }
 
 impl Options {
@@ -486,7 +531,7 @@ impl Options {
                     o.top = Some(v.parse().map_err(|_| syntax("Invalid $top."))?);
                 }
                 "$skiptoken" => {
-                    o.skip_token = Some(v.parse().map_err(|_| QueryError {
+                    o.skip_token = Some(SkipToken::parse(v).ok_or_else(|| QueryError {
                         code: "BadRequest",
                         message: "The skip token is not valid.".into(),
                     })?);
@@ -504,11 +549,17 @@ impl Options {
     }
 
     /// Sorts rows by `$orderby`.
-    pub fn sort(&self, rows: &mut [Map<String, Value>]) {
+    pub fn sort<R: std::borrow::Borrow<Map<String, Value>>>(&self, rows: &mut [R]) {
+        self.sort_with(rows, |r| r.borrow());
+    }
+
+    /// Sorts items by `$orderby` of the row each holds.
+    pub fn sort_with<T>(&self, rows: &mut [T], row: impl Fn(&T) -> &Map<String, Value>) {
         if self.order_by.is_empty() {
             return;
         }
         rows.sort_by(|a, b| {
+            let (a, b) = (row(a), row(b));
             for (f, desc) in &self.order_by {
                 let o = compare_values(
                     a.get(f).unwrap_or(&Value::Null),
@@ -615,6 +666,32 @@ mod tests {
             if let Ok(f) = parse_filter(not_keys) {
                 assert!(KeySet::of(&f).is_none(), "{not_keys}");
             }
+        }
+    }
+
+    #[test]
+    fn skip_tokens_round_trip() {
+        for (text, token) in [
+            (
+                "20000",
+                SkipToken {
+                    count: 20000,
+                    resume: None,
+                },
+            ),
+            (
+                "50.61.2",
+                SkipToken {
+                    count: 50,
+                    resume: Some((61, 2)),
+                },
+            ),
+        ] {
+            assert_eq!(SkipToken::parse(text), Some(token));
+            assert_eq!(token.to_string(), text);
+        }
+        for bad in ["", "x", "1.2", "1.2.3.4", "-1", "1.x.0"] {
+            assert_eq!(SkipToken::parse(bad), None, "{bad}");
         }
     }
 

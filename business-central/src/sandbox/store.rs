@@ -10,7 +10,8 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::odata::{Options, QueryError, decode_query};
+use super::odata::{Options, QueryError, SkipToken, decode_query};
+use super::table::{EMPTY, Row, Table};
 use crate::entity::Entity;
 use crate::models::*;
 
@@ -269,14 +270,18 @@ const MAX_NUMBER: i64 = 999_999_999_999;
 
 const NIL: &str = "00000000-0000-0000-0000-000000000000";
 
+/// Rows with their positions in their table.
+type Positioned<'a> = Vec<(usize, &'a Row)>;
+
 /// A table key: (route, company, entity set).
 pub(crate) type TableKey = (String, Uuid, String);
 
-/// The whole sandbox state; cloned for snapshot batches and deep inserts (rollback).
+/// The whole sandbox state. Changes inside a [`Checkpoint`] are journaled so that a failed
+/// snapshot batch or deep insert is undone without copying the store.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Store {
     pub companies: Vec<Map<String, Value>>,
-    pub tables: BTreeMap<TableKey, Vec<Map<String, Value>>>,
+    tables: BTreeMap<TableKey, Table>,
     pub subscriptions: BTreeMap<String, Vec<Map<String, Value>>>,
     pub custom_routes: BTreeMap<String, Vec<String>>,
     pub series: BTreeMap<(Uuid, String), u64>,
@@ -285,6 +290,46 @@ pub(crate) struct Store {
     pub next_entry: i64,
     /// Changes not yet delivered to webhook subscribers.
     pub changes: Vec<Change>,
+    /// How to undo the table changes made since the outermost open checkpoint.
+    journal: Vec<Undo>,
+    /// Open checkpoints.
+    open: usize,
+}
+
+/// How to undo one table change.
+#[derive(Debug, Clone)]
+enum Undo {
+    Inserted(TableKey, usize),
+    Replaced(TableKey, usize, Row),
+    Removed(TableKey, usize, Row),
+}
+
+/// The state to return to when a transaction fails: the journal position and the counters.
+#[derive(Debug)]
+pub(crate) struct Checkpoint {
+    journal: usize,
+    next_id: u128,
+    next_etag: u64,
+    next_entry: i64,
+    changes: usize,
+    series: BTreeMap<(Uuid, String), u64>,
+    subscriptions: BTreeMap<String, Vec<Map<String, Value>>>,
+}
+
+/// The text fields a table indexes besides `id`: its unique key and its parent reference.
+fn indexed_fields(route: &str, set: &str) -> Vec<&'static str> {
+    let mut fields = vec!["id"];
+    if route == "v2.0"
+        && let Some(unique) = standard_meta(set).and_then(|m| m.unique)
+    {
+        fields.push(unique);
+    }
+    match set {
+        "salesOrderLines" | "salesInvoiceLines" => fields.push("documentId"),
+        "itemVariants" => fields.push("itemId"),
+        _ => {}
+    }
+    fields
 }
 
 /// One change of an entity, for webhook notifications.
@@ -388,24 +433,114 @@ impl Store {
         format!("W/\"{}\"", base64_encode(raw.as_bytes()))
     }
 
-    pub fn table(&self, route: &str, company: Uuid, set: &str) -> &[Map<String, Value>] {
+    /// The rows of one entity set (empty if it has none).
+    pub fn table(&self, route: &str, company: Uuid, set: &str) -> &Table {
         self.tables
             .get(&(route.to_owned(), company, set.to_owned()))
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+            .unwrap_or(&EMPTY)
     }
 
-    fn table_mut(&mut self, route: &str, company: Uuid, set: &str) -> &mut Vec<Map<String, Value>> {
+    /// Opens a transaction: later changes can be undone with [`Store::rollback`].
+    pub fn begin(&mut self) -> Checkpoint {
+        self.open += 1;
+        Checkpoint {
+            journal: self.journal.len(),
+            next_id: self.next_id,
+            next_etag: self.next_etag,
+            next_entry: self.next_entry,
+            changes: self.changes.len(),
+            series: self.series.clone(),
+            subscriptions: self.subscriptions.clone(),
+        }
+    }
+
+    /// Keeps the changes since `cp` (an enclosing transaction can still undo them).
+    pub fn commit(&mut self, cp: Checkpoint) {
+        drop(cp);
+        self.close();
+    }
+
+    /// Undoes every change since `cp`, in reverse order, and restores the counters.
+    pub fn rollback(&mut self, cp: Checkpoint) {
+        while self.journal.len() > cp.journal {
+            let Some(undo) = self.journal.pop() else {
+                break;
+            };
+            match undo {
+                Undo::Inserted(key, slot) => {
+                    if let Some(t) = self.tables.get_mut(&key) {
+                        t.take(slot);
+                    }
+                }
+                Undo::Replaced(key, slot, row) => {
+                    if let Some(t) = self.tables.get_mut(&key) {
+                        t.set(slot, row);
+                    }
+                }
+                Undo::Removed(key, slot, row) => {
+                    self.table_mut(&key).restore(slot, row);
+                }
+            }
+        }
+        self.next_id = cp.next_id;
+        self.next_etag = cp.next_etag;
+        self.next_entry = cp.next_entry;
+        self.changes.truncate(cp.changes);
+        self.series = cp.series;
+        self.subscriptions = cp.subscriptions;
+        self.close();
+    }
+
+    fn close(&mut self) {
+        self.open = self.open.saturating_sub(1);
+        if self.open == 0 {
+            self.journal.clear();
+        }
+    }
+
+    fn table_mut(&mut self, key: &TableKey) -> &mut Table {
         self.tables
-            .entry((route.to_owned(), company, set.to_owned()))
-            .or_default()
+            .entry(key.clone())
+            .or_insert_with(|| Table::indexed(&indexed_fields(&key.0, &key.2)))
+    }
+
+    /// Appends a row to a table.
+    fn push_row(&mut self, route: &str, company: Uuid, set: &str, row: Row) {
+        let key = (route.to_owned(), company, set.to_owned());
+        let slot = self.table_mut(&key).push(row);
+        if self.open > 0 {
+            self.journal.push(Undo::Inserted(key, slot));
+        }
+    }
+
+    /// Removes the rows whose `field` is exactly `value`.
+    fn remove_rows(&mut self, route: &str, company: Uuid, set: &str, field: &str, value: &str) {
+        let key = (route.to_owned(), company, set.to_owned());
+        let Some(t) = self.tables.get_mut(&key) else {
+            return;
+        };
+        let slots: Vec<usize> = t
+            .rows_where(field, value)
+            .filter(|(_, r)| sv(r, field) == value)
+            .map(|(i, _)| i)
+            .collect();
+        for slot in slots {
+            if let Some(row) = t.take(slot)
+                && self.open > 0
+            {
+                self.journal.push(Undo::Removed(key.clone(), slot, row));
+            }
+        }
+        if self.open == 0 {
+            t.compact_if_sparse();
+        }
     }
 
     fn find(&self, route: &str, company: Uuid, set: &str, id: &str) -> Option<Map<String, Value>> {
         self.table(route, company, set)
-            .iter()
-            .find(|r| sv(r, "id").eq_ignore_ascii_case(id))
-            .cloned()
+            .rows_where("id", id)
+            .next()
+            .map(|(_, r)| r.clone())
     }
 
     fn find_by(
@@ -417,16 +552,29 @@ impl Store {
         value: &str,
     ) -> Option<Map<String, Value>> {
         self.table(route, company, set)
-            .iter()
-            .find(|r| sv(r, field).eq_ignore_ascii_case(value))
-            .cloned()
+            .rows_where(field, value)
+            .next()
+            .map(|(_, r)| r.clone())
     }
 
+    /// Replaces the row with the same id (exactly); nothing if there is none.
     fn replace(&mut self, route: &str, company: Uuid, set: &str, row: Map<String, Value>) {
-        let id = s(&row, "id");
-        let t = self.table_mut(route, company, set);
-        if let Some(slot) = t.iter_mut().find(|r| sv(r, "id") == id) {
-            *slot = row;
+        let key = (route.to_owned(), company, set.to_owned());
+        let Some(t) = self.tables.get_mut(&key) else {
+            return;
+        };
+        let id = sv(&row, "id");
+        let Some(slot) = t
+            .rows_where("id", id)
+            .find(|(_, r)| sv(r, "id") == id)
+            .map(|(i, _)| i)
+        else {
+            return;
+        };
+        if let Some(old) = t.set(slot, row)
+            && self.open > 0
+        {
+            self.journal.push(Undo::Replaced(key, slot, old));
         }
     }
 
@@ -495,7 +643,7 @@ impl Store {
         let etag = self.new_etag();
         row.insert("@odata.etag".into(), json!(etag));
         row.insert("lastModifiedDateTime".into(), json!(now_string()));
-        self.table_mut(route, company, set).push(row.clone());
+        self.push_row(route, company, set, row.clone());
         row
     }
 
@@ -539,8 +687,8 @@ impl Store {
                     if req.method != "GET" {
                         return Err(method_not_allowed(&req.method, "companies"));
                     }
-                    let rows = self.companies.clone();
-                    return self.list_rows(route, Uuid::nil(), "companies", rows, req);
+                    let rows = self.companies.iter().enumerate().collect();
+                    return self.list_rows(route, Uuid::nil(), "companies", rows, None, req);
                 };
                 let company = parse_guid(&key)?;
                 if !self
@@ -610,8 +758,8 @@ impl Store {
                             ));
                         }
                     }
-                    let rows = self.matching_rows(route, company, &set, req)?;
-                    self.list_rows(route, company, &set, rows, req)
+                    let (rows, generation) = self.candidate_rows(route, company, &set, req)?;
+                    self.list_rows(route, company, &set, rows, Some(generation), req)
                 }
                 "POST" => {
                     let body = body_object(req)?;
@@ -681,11 +829,9 @@ impl Store {
                     (None, "GET") => {
                         let rows: Vec<_> = self
                             .table(route, company, target)
-                            .iter()
-                            .filter(|r| sv(r, remote).eq_ignore_ascii_case(&id))
-                            .cloned()
+                            .rows_where(remote, &id)
                             .collect();
-                        self.list_rows(route, company, target, rows, req)
+                        self.list_rows(route, company, target, rows, None, req)
                     }
                     (None, "POST") => {
                         let body = body_object(req)?;
@@ -746,21 +892,55 @@ impl Store {
         }
     }
 
-    /// Filters, sorts, pages, expands and projects a collection.
+    /// Filters, sorts, pages, expands and projects a collection of (position, row); only the
+    /// rows of the page answered are copied. With the table's `generation`, a collection in
+    /// insertion order pages by position: the next page starts at its first row instead of
+    /// filtering the rows before it again (while the rows keep their positions).
     fn list_rows(
         &self,
         route: &str,
         company: Uuid,
         set: &str,
-        rows: Vec<Map<String, Value>>,
+        rows: Vec<(usize, &Row)>,
+        generation: Option<u64>,
         req: &OpRequest,
     ) -> Result<OpResponse, ApiErr> {
         let pairs = decode_query(&req.query);
         let opts = Options::parse(&pairs)?;
-        let mut rows = self.filter_rows(rows, &opts)?;
-        opts.sort(&mut rows);
-        let skip = opts.skip_token.unwrap_or(0);
+        let token = opts.skip_token.unwrap_or_default();
+        let by_position = generation.filter(|_| opts.order_by.is_empty());
+        let (rows, skip) = match (token.resume, by_position) {
+            (Some((start, g)), Some(current)) if g == current => {
+                (rows.into_iter().filter(|(i, _)| *i >= start).collect(), 0)
+            }
+            _ => (rows, token.count),
+        };
         let page = req.max_page_size.unwrap_or(20_000).clamp(1, 20_000);
+        // Unsorted, the filter stops one row after the page (the API's sets have a fixed
+        // schema, so an unknown property already fails on the first row).
+        let enough = if opts.order_by.is_empty() && route == "v2.0" {
+            skip.saturating_add(opts.top.map_or(page, |t| t.min(page)))
+                .saturating_add(1)
+        } else {
+            usize::MAX
+        };
+        let mut rows = match &opts.filter {
+            None => rows,
+            Some(f) => {
+                let keys = super::odata::KeySet::of(f);
+                let mut out = Vec::new();
+                for (i, r) in rows {
+                    if out.len() >= enough {
+                        break;
+                    }
+                    if matches(f, keys.as_ref(), r)? {
+                        out.push((i, r));
+                    }
+                }
+                out
+            }
+        };
+        opts.sort_with(&mut rows, |(_, r)| *r);
         let total = rows.len();
         let mut rows: Vec<_> = rows.into_iter().skip(skip).collect();
         let mut next = None;
@@ -768,6 +948,10 @@ impl Store {
             // `$top` suppresses server-driven paging, as in Business Central.
             rows.truncate(top.min(page));
         } else if rows.len() > page {
+            let next_token = SkipToken {
+                count: token.count.saturating_add(page),
+                resume: by_position.and_then(|g| rows.get(page).map(|(i, _)| (*i, g))),
+            };
             rows.truncate(page);
             let kept: Vec<String> = req
                 .query
@@ -783,15 +967,19 @@ impl Store {
             if !q.is_empty() {
                 q.push('&');
             }
-            q.push_str(&format!("$skiptoken={}", skip.saturating_add(page)));
+            q.push_str(&format!("$skiptoken={next_token}"));
             next = Some(format!("{}/{}?{q}", req.route_url, req.segments.join("/")));
         }
         let _ = total;
         let mut value = Vec::with_capacity(rows.len());
-        for row in rows {
-            value.push(Value::Object(
-                self.expand_project(route, company, set, row, &opts)?,
-            ));
+        for (_, row) in rows {
+            value.push(Value::Object(self.expand_project(
+                route,
+                company,
+                set,
+                row.clone(),
+                &opts,
+            )?));
         }
         let mut body = Map::new();
         body.insert(
@@ -812,18 +1000,14 @@ impl Store {
         Ok(resp)
     }
 
-    fn filter_rows(
-        &self,
-        rows: Vec<Map<String, Value>>,
-        opts: &Options,
-    ) -> Result<Vec<Map<String, Value>>, ApiErr> {
+    fn filter_rows<'a>(&self, rows: Vec<&'a Row>, opts: &Options) -> Result<Vec<&'a Row>, ApiErr> {
         match &opts.filter {
             None => Ok(rows),
             Some(f) => {
                 let keys = super::odata::KeySet::of(f);
                 let mut out = Vec::new();
                 for r in rows {
-                    if matches(f, keys.as_ref(), &r)? {
+                    if matches(f, keys.as_ref(), r)? {
                         out.push(r);
                     }
                 }
@@ -832,28 +1016,49 @@ impl Store {
         }
     }
 
-    /// The rows of a table that a collection request's `$filter` keeps, cloned (only those):
-    /// a lookup in a large table copies only what it answers.
-    fn matching_rows(
+    /// The rows of a table a collection request's `$filter` can keep, in insertion order: for
+    /// a key lookup (`field eq 'a' or field eq 'b' ...`) on an indexed field only the rows
+    /// with those values, otherwise all of them.
+    fn candidate_rows(
         &self,
         route: &str,
         company: Uuid,
         set: &str,
         req: &OpRequest,
-    ) -> Result<Vec<Map<String, Value>>, ApiErr> {
+    ) -> Result<(Positioned<'_>, u64), ApiErr> {
         let table = self.table(route, company, set);
+        let generation = table.generation();
         let opts = Options::parse(&decode_query(&req.query))?;
-        let Some(f) = &opts.filter else {
-            return Ok(table.to_vec());
-        };
-        let keys = super::odata::KeySet::of(f);
-        let mut out = Vec::new();
-        for r in table {
-            if matches(f, keys.as_ref(), r)? {
-                out.push(r.clone());
+        if let Some(keys) = opts.filter.as_ref().and_then(super::odata::KeySet::of) {
+            let mut slots = Vec::new();
+            let mut indexed = true;
+            for v in keys.values() {
+                match table.candidates(keys.field(), v) {
+                    Some(found) => slots.extend_from_slice(found),
+                    None => {
+                        indexed = false;
+                        break;
+                    }
+                }
+            }
+            if indexed {
+                slots.sort_unstable();
+                slots.dedup();
+                let rows = slots
+                    .into_iter()
+                    .filter_map(|i| table.get(i).map(|r| (i, r)))
+                    .collect();
+                return Ok((rows, generation));
             }
         }
-        Ok(out)
+        let start = match opts.skip_token {
+            Some(SkipToken {
+                resume: Some((start, g)),
+                ..
+            }) if g == generation && opts.order_by.is_empty() => start,
+            _ => 0,
+        };
+        Ok((table.iter_from(start).collect(), generation))
     }
 
     fn shape_entity(
@@ -895,19 +1100,25 @@ impl Store {
                 )
             })?;
             let key = s(&row, local);
-            let related: Vec<_> = self
-                .table(route, company, target)
-                .iter()
-                .filter(|r| !key.is_empty() && sv(r, remote).eq_ignore_ascii_case(&key))
-                .cloned()
-                .collect();
+            let related: Vec<&Row> = if key.is_empty() {
+                Vec::new()
+            } else {
+                self.table(route, company, target)
+                    .rows_where(remote, &key)
+                    .map(|(_, r)| r)
+                    .collect()
+            };
             let mut related = self.filter_rows(related, inner)?;
             inner.sort(&mut related);
             let mut shaped = Vec::new();
             for r in related {
-                shaped.push(Value::Object(
-                    self.expand_project(route, company, target, r, inner)?,
-                ));
+                shaped.push(Value::Object(self.expand_project(
+                    route,
+                    company,
+                    target,
+                    r.clone(),
+                    inner,
+                )?));
             }
             let v = if collection {
                 Value::Array(shaped)
@@ -1025,8 +1236,8 @@ impl Store {
             if !v.is_empty()
                 && self
                     .table(route, company, set)
-                    .iter()
-                    .any(|r| sv(r, field).eq_ignore_ascii_case(&v) && sv(r, "id") != id)
+                    .rows_where(field, &v)
+                    .any(|(_, r)| sv(r, "id") != id)
             {
                 return Err(err(
                     409,
@@ -1061,12 +1272,8 @@ impl Store {
         if nested.is_none() {
             return self.create(route, company, set, meta, parent, body);
         }
-        // Everything a deep insert changes: appended rows, counters, pending changes.
-        let (_, line_set) = lines_nav.unwrap_or(("", ""));
-        let header_len = self.table(route, company, set).len();
-        let lines_len = self.table(route, company, line_set).len();
-        let (next_id, next_etag, changes) = (self.next_id, self.next_etag, self.changes.len());
-        let series = self.series.get(&(company, set.to_owned())).copied();
+        // All or nothing: a failure undoes the header, the lines and the counters.
+        let cp = self.begin();
         let result = (|| {
             let header = self.create(route, company, set, meta, parent, body)?;
             let (_, line_set) = lines_nav.unwrap_or(("", ""));
@@ -1100,18 +1307,9 @@ impl Store {
                 .ok_or_else(|| not_found(set))
         })();
         if result.is_err() {
-            self.table_mut(route, company, set).truncate(header_len);
-            self.table_mut(route, company, line_set).truncate(lines_len);
-            (self.next_id, self.next_etag) = (next_id, next_etag);
-            self.changes.truncate(changes);
-            match series {
-                Some(n) => {
-                    self.series.insert((company, set.to_owned()), n);
-                }
-                None => {
-                    self.series.remove(&(company, set.to_owned()));
-                }
-            }
+            self.rollback(cp);
+        } else {
+            self.commit(cp);
         }
         result
     }
@@ -1170,7 +1368,7 @@ impl Store {
         row.insert("lastModifiedDateTime".into(), json!(now_string()));
         let etag = self.new_etag();
         row.insert("@odata.etag".into(), json!(etag));
-        self.table_mut(route, company, set).push(row.clone());
+        self.push_row(route, company, set, row.clone());
         if totals {
             self.after_line_change(route, company, set, &row);
         }
@@ -1281,11 +1479,15 @@ impl Store {
                     ));
                 }
                 let (id, code, item_id) = (s(row, "id"), s(row, "code"), s(row, "itemId"));
-                if self.table(route, company, "itemVariants").iter().any(|r| {
-                    s(r, "id") != id
-                        && s(r, "itemId") == item_id
-                        && s(r, "code").eq_ignore_ascii_case(&code)
-                }) {
+                if self
+                    .table(route, company, "itemVariants")
+                    .rows_where("itemId", &item_id)
+                    .any(|(_, r)| {
+                        sv(r, "id") != id
+                            && sv(r, "itemId") == item_id
+                            && sv(r, "code").eq_ignore_ascii_case(&code)
+                    })
+                {
                     return Err(err(
                         409,
                         "Internal_EntityWithSameKeyExists",
@@ -1486,8 +1688,9 @@ impl Store {
                     if row.get("sequence").and_then(Value::as_i64).unwrap_or(0) == 0 {
                         let max = self
                             .table(route, company, set)
-                            .iter()
-                            .filter(|r| s(r, "documentId") == doc_id)
+                            .rows_where("documentId", &doc_id)
+                            .map(|(_, r)| r)
+                            .filter(|r| sv(r, "documentId") == doc_id)
                             .filter_map(|r| r.get("sequence").and_then(Value::as_i64))
                             .max()
                             .unwrap_or(0);
@@ -1583,7 +1786,8 @@ impl Store {
         let doc_id = s(line, "documentId");
         let total: Decimal = self
             .table(route, company, set)
-            .iter()
+            .rows_where("documentId", &doc_id)
+            .map(|(_, r)| r)
             .filter(|r| sv(r, "documentId") == doc_id)
             .map(|r| dec(r.get("amountExcludingTax")))
             .sum();
@@ -1723,16 +1927,14 @@ impl Store {
             ));
         }
         self.record(route, company, set, id, "deleted");
-        self.table_mut(route, company, set)
-            .retain(|r| s(r, "id") != id);
+        self.remove_rows(route, company, set, "id", id);
         let line_set = match set {
             "salesOrders" => Some("salesOrderLines"),
             "salesInvoices" => Some("salesInvoiceLines"),
             _ => None,
         };
         if let Some(ls) = line_set {
-            self.table_mut(route, company, ls)
-                .retain(|r| s(r, "documentId") != id);
+            self.remove_rows(route, company, ls, "documentId", id);
         }
         self.after_line_change(route, company, set, &current);
         Ok(())
@@ -1780,7 +1982,7 @@ impl Store {
         ] {
             e.insert(k.into(), v);
         }
-        self.table_mut(route, company, "itemLedgerEntries").push(e);
+        self.push_row(route, company, "itemLedgerEntries", e);
     }
 
     fn action(
@@ -1856,8 +2058,9 @@ impl Store {
         let order_id = s(&order, "id");
         let lines: Vec<_> = self
             .table(route, company, "salesOrderLines")
-            .iter()
-            .filter(|l| s(l, "documentId") == order_id)
+            .rows_where("documentId", &order_id)
+            .map(|(_, l)| l)
+            .filter(|l| sv(l, "documentId") == order_id)
             .cloned()
             .collect();
         if lines.iter().all(|l| dec(l.get("shipQuantity")).is_zero()) {
@@ -1920,7 +2123,7 @@ impl Store {
             ] {
                 il.insert(k.into(), v);
             }
-            self.table_mut(route, company, "salesInvoiceLines").push(il);
+            self.push_row(route, company, "salesInvoiceLines", il);
         }
         for f in [
             "totalAmountExcludingTax",
@@ -1929,7 +2132,7 @@ impl Store {
         ] {
             inv.insert(f.into(), num(total));
         }
-        self.table_mut(route, company, "salesInvoices").push(inv);
+        self.push_row(route, company, "salesInvoices", inv);
         self.post_lines(
             route,
             company,
@@ -1959,10 +2162,8 @@ impl Store {
             self.replace(route, company, "salesOrderLines", l);
         }
         if all_done {
-            self.table_mut(route, company, "salesOrders")
-                .retain(|r| s(r, "id") != order_id);
-            self.table_mut(route, company, "salesOrderLines")
-                .retain(|r| s(r, "documentId") != order_id);
+            self.remove_rows(route, company, "salesOrders", "id", &order_id);
+            self.remove_rows(route, company, "salesOrderLines", "documentId", &order_id);
         } else if let Some(mut o) = self.find(route, company, "salesOrders", &order_id) {
             let etag = self.new_etag();
             o.insert("@odata.etag".into(), json!(etag));
@@ -1988,8 +2189,9 @@ impl Store {
         let id = s(&inv, "id");
         let lines: Vec<_> = self
             .table(route, company, "salesInvoiceLines")
-            .iter()
-            .filter(|l| s(l, "documentId") == id)
+            .rows_where("documentId", &id)
+            .map(|(_, l)| l)
+            .filter(|l| sv(l, "documentId") == id)
             .cloned()
             .collect();
         if lines.is_empty() {
