@@ -84,6 +84,8 @@ pub struct World {
     pub baseline_bc: BcSandbox,
     /// The clients of the baseline (same Lightspeed store).
     pub baseline: Accounts,
+    /// The limits the sandboxes enforce and the clients pace to.
+    pub limits: Limits,
 }
 
 /// What the source holds.
@@ -105,41 +107,100 @@ pub struct Source {
     pub companies: u64,
 }
 
-/// A Business Central client without client-side pacing: the counts are the same, the bench
-/// just does not wait.
-fn unpaced(bc: &BcSandbox) -> business_central::Client {
-    bc.client_builder()
-        .rate_limit(None)
-        .build()
-        .expect("business central client")
+/// The limits a [`World`] runs under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limits {
+    /// No limit: the sandboxes answer every request and the clients never wait. Request counts
+    /// are the same as under [`Limits::Documented`]; runs just do not wait.
+    Off,
+    /// The documented limits: each sandbox answers over its API's budget with the API's own 429
+    /// ([`BC_LIMIT`], [`ls_limit`] for the store's registers) and each client paces itself with
+    /// its own limiter set to the same budget. Meant for a runtime on tokio's paused clock
+    /// ([`paused_runtime`]), where waiting costs no real time.
+    Documented,
 }
 
-/// Starts and seeds both sandboxes.
+/// Registers of the seeded two-outlet store (one per outlet).
+pub const LS_REGISTERS: u64 = 2;
+
+fn ls_client(ls: &LsSandbox, limits: Limits, registers: u64) -> lightspeed_x::ClientBuilder {
+    let builder = ls.client_builder();
+    match limits {
+        Limits::Off => builder,
+        Limits::Documented => builder.rate_limit(lightspeed_x::documented_rate_limit(
+            u32::try_from(registers).unwrap_or(u32::MAX),
+        )),
+    }
+}
+
+/// A Business Central client: without client-side pacing ([`Limits::Off`], the counts are the
+/// same, the bench just does not wait) or with the client's default, documented one.
+fn bc_client(bc: &BcSandbox, limits: Limits) -> business_central::Client {
+    let builder = bc.client_builder();
+    match limits {
+        Limits::Off => builder.rate_limit(None),
+        Limits::Documented => builder,
+    }
+    .build()
+    .expect("business central client")
+}
+
+async fn bc_sandbox(limits: Limits) -> BcSandbox {
+    let builder = BcSandbox::builder();
+    match limits {
+        Limits::Off => builder,
+        Limits::Documented => builder.rate_limit(BC_LIMIT.0 as u32, secs(BC_LIMIT.1)),
+    }
+    .start()
+    .await
+    .expect("business central sandbox")
+}
+
+fn secs(s: u64) -> std::time::Duration {
+    std::time::Duration::from_secs(s)
+}
+
+/// Starts and seeds both sandboxes, without limits.
 pub async fn world(scale: Scale) -> World {
-    let ls = LsSandbox::start_seeded(DemoData {
-        outlets: vec![
-            ("Auckland Central".into(), chrono_tz::Pacific::Auckland),
-            ("Amsterdam Centrum".into(), chrono_tz::Europe::Amsterdam),
-        ],
-        product_families: scale.product_families,
-        customers: scale.customers,
-        days: scale.days,
-        sales_per_day: scale.sales_per_day,
-        end_date: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap_or_default(),
-        ..DemoData::default()
-    })
+    world_with(scale, Limits::Off).await
+}
+
+/// Starts and seeds both sandboxes, under `limits`.
+pub async fn world_with(scale: Scale, limits: Limits) -> World {
+    let (budget, window) = ls_limit(LS_REGISTERS);
+    let config = lightspeed_x::sandbox::SandboxConfig {
+        rate_limit: (limits == Limits::Documented).then(|| (budget as u32, secs(window))),
+        ..Default::default()
+    };
+    let ls = LsSandbox::start_with(
+        config,
+        Some(DemoData {
+            outlets: vec![
+                ("Auckland Central".into(), chrono_tz::Pacific::Auckland),
+                ("Amsterdam Centrum".into(), chrono_tz::Europe::Amsterdam),
+            ],
+            product_families: scale.product_families,
+            customers: scale.customers,
+            days: scale.days,
+            sales_per_day: scale.sales_per_day,
+            end_date: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap_or_default(),
+            ..DemoData::default()
+        }),
+    )
     .await
     .expect("lightspeed sandbox");
-    let bc = BcSandbox::start().await.expect("business central sandbox");
-    let accounts = Accounts::new(
-        ls.client().await.expect("lightspeed client"),
-        unpaced(&bc),
-        bc.company_id(),
-    );
-    let baseline_bc = BcSandbox::start().await.expect("business central sandbox");
+    let ls_client = || async {
+        ls_client(&ls, limits, LS_REGISTERS)
+            .build()
+            .await
+            .expect("lightspeed client")
+    };
+    let bc = bc_sandbox(limits).await;
+    let accounts = Accounts::new(ls_client().await, bc_client(&bc, limits), bc.company_id());
+    let baseline_bc = bc_sandbox(limits).await;
     let baseline = Accounts::new(
-        ls.client().await.expect("lightspeed client"),
-        unpaced(&baseline_bc),
+        ls_client().await,
+        bc_client(&baseline_bc, limits),
         baseline_bc.company_id(),
     );
     World {
@@ -148,6 +209,7 @@ pub async fn world(scale: Scale) -> World {
         accounts,
         baseline_bc,
         baseline,
+        limits,
     }
 }
 
@@ -750,5 +812,142 @@ pub fn human_secs(s: f64) -> String {
         format!("{:.1} min", s / 60.0)
     } else {
         format!("{:.1} h", s / 3600.0)
+    }
+}
+
+/// A single-threaded runtime on tokio's paused clock: sandboxes and clients run in it, and
+/// whenever all of them wait on a timer (a limiter slot, a `Retry-After`), the clock jumps to
+/// it instead of waiting. `tokio::time::Instant` differences are then the simulated time.
+///
+/// Both ends of each loopback connection are in this runtime, and tokio advances the paused
+/// clock only when polling I/O woke no task and no `spawn_blocking` task runs; a loopback
+/// write is normally readable at once, so the clock does not move while a request is on its
+/// way. Not always: on a busy machine the kernel may deliver it a moment later, and the clock
+/// would jump to the next timer, such as the request's timeout (seen once in a full-scale run:
+/// a 60 s timeout and a retry). Run the work inside [`guarded`] to cap such a jump at a few
+/// milliseconds. The `simulated_time` test checks that measured and predicted times agree.
+pub fn paused_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .expect("tokio runtime")
+}
+
+/// Lets a whole rate-limit window pass, so that the next run starts with idle budgets on both
+/// sides, as [`paced_secs`] assumes. Moves the paused clock at once (nothing is in flight
+/// between runs); only for a runtime on the paused clock.
+pub async fn idle_window() {
+    tokio::time::advance(secs(BC_LIMIT.1.max(ls_limit(1).1))).await;
+}
+
+/// Time one run took on the tokio clock, and the 429s and retries meanwhile.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timing {
+    /// Elapsed on the tokio clock (simulated under [`paused_runtime`]).
+    pub elapsed: std::time::Duration,
+    /// 429s answered by the Lightspeed sandbox.
+    pub ls_throttled: u64,
+    /// 429s answered by the Business Central sandbox.
+    pub bc_throttled: u64,
+    /// Attempts the run's clients repeated (after a 429, a 5xx, a timeout or a dropped
+    /// connection). With the clients pacing and no faults injected, any is a finding.
+    pub retries: u64,
+}
+
+impl Timing {
+    /// Seconds elapsed.
+    pub fn secs(&self) -> f64 {
+        self.elapsed.as_secs_f64()
+    }
+    /// 429s in all.
+    pub fn throttled(&self) -> u64 {
+        self.ls_throttled + self.bc_throttled
+    }
+}
+
+/// Counters a [`Stopwatch`] takes differences of: 429s answered by the Lightspeed and the
+/// Business Central sandbox, and retries made by the clients of the run.
+pub type Counters = (u64, u64, u64);
+
+/// Started before a run; [`Stopwatch::stop`] gives its [`Timing`].
+#[derive(Clone, Copy, Debug)]
+pub struct Stopwatch {
+    started: tokio::time::Instant,
+    counters: Counters,
+}
+
+impl Stopwatch {
+    /// Starts now, with the [`Counters`] so far.
+    pub fn start(counters: Counters) -> Stopwatch {
+        Stopwatch {
+            started: tokio::time::Instant::now(),
+            counters,
+        }
+    }
+
+    /// The time since the start and the counter differences since then.
+    pub fn stop(&self, counters: Counters) -> Timing {
+        Timing {
+            elapsed: self.started.elapsed(),
+            ls_throttled: counters.0.saturating_sub(self.counters.0),
+            bc_throttled: counters.1.saturating_sub(self.counters.1),
+            retries: counters.2.saturating_sub(self.counters.2),
+        }
+    }
+}
+
+/// Retries made so far by a pair of clients.
+pub fn retries(accounts: &Accounts) -> u64 {
+    accounts.lightspeed.stats().retries + accounts.business_central.stats().retries
+}
+
+/// While `run` runs, a timer fires every [`GUARD_TICK`] of tokio time. On the paused clock
+/// this caps how far the clock can jump at a moment when a request is on its way but the
+/// kernel has not yet made it readable on the other end of the loopback connection (seen
+/// under load, e.g. a connection opened while the machine is busy): the clock then moves by
+/// one tick instead of to the request's timeout. Limiter waits still end at their exact
+/// deadline (the clock jumps to the earliest timer).
+pub async fn guarded<F: std::future::Future>(run: F) -> F::Output {
+    let tick = tokio::spawn(async {
+        loop {
+            tokio::time::sleep(GUARD_TICK).await;
+        }
+    });
+    let out = run.await;
+    tick.abort();
+    out
+}
+
+/// See [`guarded`].
+pub const GUARD_TICK: std::time::Duration = std::time::Duration::from_millis(10);
+
+impl World {
+    /// Under [`Limits::Documented`], lets a whole window pass ([`idle_window`]) so that the
+    /// next run starts from idle budgets; without limits, nothing to wait for.
+    pub async fn idle(&self) {
+        if self.limits == Limits::Documented {
+            idle_window().await;
+        }
+    }
+
+    /// [`Counters`] of our runs: 429s answered by Lightspeed and our Business Central, our
+    /// clients' retries.
+    pub fn counters(&self) -> Counters {
+        (
+            self.ls.stats().throttled,
+            self.bc.stats().throttled,
+            retries(&self.accounts),
+        )
+    }
+
+    /// [`Counters`] of the baseline: 429s answered by Lightspeed (the same store as ours)
+    /// and the baseline's Business Central, the baseline's clients' retries.
+    pub fn baseline_counters(&self) -> Counters {
+        (
+            self.ls.stats().throttled,
+            self.baseline_bc.stats().throttled,
+            retries(&self.baseline),
+        )
     }
 }

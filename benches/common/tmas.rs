@@ -101,18 +101,24 @@ fn served(w: &TmasWorld) -> (u64, u64) {
 
 /// Our flow's first run: every outlet backfilled [`DAYS`] days, one file per outlet.
 pub async fn run_tmas(w: &TmasWorld, dir: &std::path::Path) -> TmasPhase {
+    run_tmas_with(w, w.ls.client().await.expect("client"), dir).await
+}
+
+/// [`run_tmas`] with `client`.
+pub async fn run_tmas_with(
+    w: &TmasWorld,
+    client: lightspeed_x::Client,
+    dir: &std::path::Path,
+) -> TmasPhase {
     let now = Utc.from_utc_datetime(&w.end.and_hms_opt(12, 0, 0).unwrap_or_default());
-    let flow = LightspeedToTmas::new(
-        w.ls.client().await.expect("client"),
-        Delivery::Directory(DirectoryTarget::new(dir)),
-    )
-    .with_options(
-        TmasOptions::default()
-            .with_backfill_days(DAYS)
-            .expect("backfill"),
-    )
-    .expect("options")
-    .with_clock(move || now);
+    let flow = LightspeedToTmas::new(client, Delivery::Directory(DirectoryTarget::new(dir)))
+        .with_options(
+            TmasOptions::default()
+                .with_backfill_days(DAYS)
+                .expect("backfill"),
+        )
+        .expect("options")
+        .with_clock(move || now);
     let runner = Runner::new(Arc::new(MemoryStore::new()));
     let before = served(w);
     let r = runner.run_once(&flow, "bench").await.expect("tmas run");
@@ -128,8 +134,12 @@ pub async fn run_tmas(w: &TmasWorld, dir: &std::path::Path) -> TmasPhase {
 /// The per-record way: one sales search per outlet per local hour over the same days (the
 /// outlets read once). Searches run 8 at a time.
 pub async fn run_tmas_baseline(w: &TmasWorld) -> TmasPhase {
+    run_tmas_baseline_with(w, w.ls.client().await.expect("client")).await
+}
+
+/// [`run_tmas_baseline`] with `client`.
+pub async fn run_tmas_baseline_with(w: &TmasWorld, client: lightspeed_x::Client) -> TmasPhase {
     use futures::StreamExt;
-    let client = w.ls.client().await.expect("client");
     let before = served(w);
     let outlets = client.outlets().list().all().await.expect("outlets");
     let mut hours = Vec::new();
@@ -149,7 +159,7 @@ pub async fn run_tmas_baseline(w: &TmasWorld) -> TmasPhase {
             }
         }
     }
-    let found: usize = futures::stream::iter(hours)
+    futures::stream::iter(hours)
         .map(|(outlet, start)| {
             let client = client.clone();
             async move {
@@ -167,9 +177,8 @@ pub async fn run_tmas_baseline(w: &TmasWorld) -> TmasPhase {
             }
         })
         .buffer_unordered(8)
-        .fold(0, |a, n| async move { a + n })
+        .for_each(|_| async {})
         .await;
-    let _ = found;
     let after = served(w);
     TmasPhase {
         reads: after.0 - before.0,
