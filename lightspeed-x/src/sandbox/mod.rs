@@ -118,9 +118,14 @@ impl Default for SandboxConfig {
 /// Lightspeed's 429: JSON body and an HTTP-date `Retry-After`.
 pub fn throttle_response(wait: Duration) -> axum::response::Response {
     use axum::response::IntoResponse;
-    // Round up to a whole second: an HTTP date has no fractions.
-    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    let at = SystemTime::now() + Duration::from_secs(secs.max(1));
+    // The moment the client may come back, rounded up to a whole second (an HTTP date has no
+    // fractions, and a date rounded down would send the client back too early).
+    let at = SystemTime::now() + wait.max(Duration::from_secs(1));
+    let since = at
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    let whole = since.as_secs() + u64::from(since.subsec_nanos() > 0);
+    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(whole);
     (
         axum::http::StatusCode::TOO_MANY_REQUESTS,
         [(axum::http::header::RETRY_AFTER, httpdate::fmt_http_date(at))],
@@ -622,5 +627,31 @@ impl Sandbox {
     /// Stops the server.
     pub async fn shutdown(self) {
         self.server.shutdown().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_never_sends_the_client_back_early() {
+        for ms in [1, 500, 999, 1000, 1001, 1500, 2999] {
+            let wait = Duration::from_millis(ms);
+            let before = SystemTime::now();
+            let response = throttle_response(wait);
+            let date = response
+                .headers()
+                .get(axum::http::header::RETRY_AFTER)
+                .unwrap()
+                .to_str()
+                .unwrap();
+            let at = httpdate::parse_http_date(date).unwrap();
+            assert!(at >= before + wait, "{ms} ms: {date}");
+            assert!(
+                at <= SystemTime::now() + wait.max(Duration::from_secs(1)) + Duration::from_secs(1),
+                "{ms} ms: {date}"
+            );
+        }
     }
 }
