@@ -14,6 +14,8 @@
 mod counting;
 #[path = "../common/scenario.rs"]
 mod scenario;
+#[path = "../common/section.rs"]
+mod section;
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -177,33 +179,5 @@ fn main() {
         );
     }
     println!("{out}");
-    write_section(&out);
-}
-
-/// Replaces (or appends before the sections that follow it) the section in `BENCHMARKS.md`.
-fn write_section(section: &str) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../BENCHMARKS.md");
-    let text = std::fs::read_to_string(path).unwrap_or_else(|_| "# Benchmarks\n".to_owned());
-    let (head, tail) = match text.find(HEADING) {
-        Some(start) => {
-            let rest = &text[start + HEADING.len()..];
-            let end = rest.find("\n## ").map(|i| start + HEADING.len() + i + 1);
-            (&text[..start], end.map(|e| &text[e..]).unwrap_or(""))
-        }
-        None => match text.find("## Near-real-time") {
-            Some(i) => (&text[..i], &text[i..]),
-            None => (text.as_str(), ""),
-        },
-    };
-    let mut out = head.trim_end().to_owned();
-    out.push_str("\n\n");
-    out.push_str(section.trim_end());
-    out.push('\n');
-    if !tail.is_empty() {
-        out.push('\n');
-        out.push_str(tail);
-    }
-    if let Err(e) = std::fs::write(path, out) {
-        eprintln!("could not write {path}: {e}");
-    }
+    section::write_section(HEADING, &out, Some("## Near-real-time"));
 }

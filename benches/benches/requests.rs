@@ -11,6 +11,8 @@
 
 #[path = "../common/scenario.rs"]
 mod scenario;
+#[path = "../common/section.rs"]
+mod section;
 #[path = "../common/tmas_paced.rs"]
 mod tmas_paced;
 #[path = "../common/tmas.rs"]
@@ -469,30 +471,5 @@ async fn bench() {
         started.elapsed()
     );
     println!("{out}");
-    write_section(&out);
-}
-
-/// Replaces (or appends) the section in `BENCHMARKS.md`, keeping every other section.
-fn write_section(section: &str) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../BENCHMARKS.md");
-    let text = std::fs::read_to_string(path).unwrap_or_else(|_| "# Benchmarks\n".to_owned());
-    let (head, tail) = match text.find(HEADING) {
-        Some(start) => {
-            let rest = &text[start + HEADING.len()..];
-            let end = rest.find("\n## ").map(|i| start + HEADING.len() + i + 1);
-            (&text[..start], end.map(|e| &text[e..]).unwrap_or(""))
-        }
-        None => (text.as_str(), ""),
-    };
-    let mut out = head.trim_end().to_owned();
-    out.push_str("\n\n");
-    out.push_str(section.trim_end());
-    out.push('\n');
-    if !tail.is_empty() {
-        out.push('\n');
-        out.push_str(tail);
-    }
-    if let Err(e) = std::fs::write(path, out) {
-        eprintln!("could not write {path}: {e}");
-    }
+    section::write_section(HEADING, &out, None);
 }
