@@ -171,7 +171,7 @@ impl Default for ProductOptions {
             block_new_items: false,
             page_size: 1000,
             chunk_size: DEFAULT_CHUNK,
-            lookup_page_size: 20_000,
+            lookup_page_size: bc::MAX_PAGE,
         }
     }
 }
