@@ -1,0 +1,1 @@
+//! Business Central's OData `$metadata` (CSDL) as a checker of entity bodies.
