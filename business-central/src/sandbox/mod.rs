@@ -45,6 +45,8 @@
 
 mod demo;
 mod odata;
+mod oracle;
+mod schema;
 mod store;
 mod table;
 
@@ -148,6 +150,7 @@ pub struct SandboxBuilder {
     auth: bool,
     handshake: bool,
     processing_time: Duration,
+    spec_checks: bool,
 }
 
 impl Default for SandboxBuilder {
@@ -159,6 +162,7 @@ impl Default for SandboxBuilder {
             auth: true,
             handshake: true,
             processing_time: Duration::ZERO,
+            spec_checks: true,
         }
     }
 }
@@ -203,9 +207,20 @@ impl SandboxBuilder {
         self
     }
 
+    /// Whether to check every request and every response against Business Central's real
+    /// `$metadata` (default `true`; effective when the reference folder is found, see
+    /// [`spec_oracle::reference_dir`]). A request that does not match is refused with Business
+    /// Central's own 4xx; a response of the sandbox that does not match is answered as 500
+    /// naming the violations and recorded in [`Sandbox::spec_violations`].
+    pub fn spec_checks(mut self, on: bool) -> Self {
+        self.spec_checks = on;
+        self
+    }
+
     /// Starts serving on a random loopback port.
     pub async fn start(self) -> std::io::Result<Sandbox> {
         let mut store = Store::default();
+        store.spec_checks = self.spec_checks;
         let company = if self.demo {
             demo::seed(&mut store)
         } else {
@@ -331,6 +346,17 @@ impl Sandbox {
             .lock()
             .map(|c| c.1)
             .unwrap_or_else(|p| p.into_inner().1)
+    }
+
+    /// The sandbox's own responses that did not match `$metadata` so far (each names the request
+    /// and the violations); empty when the checks are off or the reference folder is missing.
+    pub fn spec_violations(&self) -> Vec<String> {
+        self.shared.store().spec_violations.clone()
+    }
+
+    /// Whether requests and responses are being checked against `$metadata`.
+    pub fn spec_checks_active(&self) -> bool {
+        self.shared.store().spec_checks && spec_oracle::metadata::metadata().is_some()
     }
 
     /// Invalidates every issued token (the next call answers 401).
@@ -477,6 +503,17 @@ impl Sandbox {
             }
         }
         delivered
+    }
+
+    /// Writes one raw value into a stored row of the demo company, bypassing every check (no new
+    /// ETag). For tests of the response oracle: a property `$metadata` does not have, or a value
+    /// of the wrong type, makes the next response carrying the row a 500 with the violation
+    /// recorded. `false` if no row of `set` has that `id`.
+    #[doc(hidden)]
+    pub fn inject_raw_field(&self, set: &str, id: &str, field: &str, value: Value) -> bool {
+        let mut store = self.shared.store();
+        let company = self.company.0;
+        store.inject(company, set, id, field, value)
     }
 
     /// Sets an item's inventory directly (as if stock were posted elsewhere); `false` if no item

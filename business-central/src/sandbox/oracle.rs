@@ -7,7 +7,7 @@
 use serde_json::Value;
 use spec_oracle::metadata::{Direction, Metadata, Violation, ViolationKind, check_error};
 
-use super::store::{ApiErr, OpRequest, OpResponse, err};
+use super::store::{ApiErr, OpRequest, OpResponse, err, method_not_allowed};
 
 /// What a request addresses.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,7 +70,11 @@ pub(crate) fn target(md: &Metadata, req: &OpRequest) -> Result<Target, ApiErr> {
     let mut ty = set.entity_type.clone();
     let mut single = has_key(set_seg);
     for seg in &rest[1..] {
-        if seg.starts_with("Microsoft.NAV.") {
+        if let Some(action) = seg.strip_prefix("Microsoft.NAV.") {
+            // Only the actions `$metadata` binds to this entity type exist.
+            if !single || !md.bound_actions(&ty).contains(&action) {
+                return Err(segment_missing(seg));
+            }
             return Ok(Target::Action);
         }
         if !single {
@@ -108,11 +112,7 @@ pub(crate) fn check_request(md: &Metadata, target: &Target, req: &OpRequest) -> 
         _ => true,
     };
     if !allowed {
-        return Err(err(
-            405,
-            "BadRequest_MethodNotAllowed",
-            format!("'{method}' requests for '{ty}' are not allowed."),
-        ));
+        return Err(method_not_allowed(method, ty));
     }
     let Some(body) = &req.body else {
         return Ok(());
