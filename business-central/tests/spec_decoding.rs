@@ -143,15 +143,14 @@ impl Tally {
     fn violations(&mut self, file: &str, found: Vec<Violation>) {
         self.checked += 1;
         for v in found {
-            if let Some((_, _, why)) = CONTRADICTIONS
-                .iter()
-                .find(|(f, p, _)| {
-                    let file_matches = *f == file
-                        || f.strip_suffix('*').is_some_and(|prefix| file.starts_with(prefix));
-                    file_matches && (v.path == *p || v.path.ends_with(&format!(".{p}")))
-                })
-            {
-                self.exceptions_used.push(format!("{file} {}: {why}", v.path));
+            if let Some((_, _, why)) = CONTRADICTIONS.iter().find(|(f, p, _)| {
+                let file_matches = *f == file
+                    || f.strip_suffix('*')
+                        .is_some_and(|prefix| file.starts_with(prefix));
+                file_matches && (v.path == *p || v.path.ends_with(&format!(".{p}")))
+            }) {
+                self.exceptions_used
+                    .push(format!("{file} {}: {why}", v.path));
             } else {
                 self.failures.push(format!("{file}: $metadata: {v}"));
             }
@@ -301,14 +300,18 @@ fn check_collection(t: &mut Tally, md: &Metadata, rel: &str, ty: &str, v: &Value
     // `null` where the list is expected is an empty page.
     let mut nulled = v.clone();
     nulled["value"] = Value::Null;
-    t.decoded(rel, "a page with value: null", decode_collection(ty, &nulled).or_else(|e| {
-        // Types decoded row by row above have no page decoder: the client's page is generic.
-        if ty == "company" || ty == "customer" || ty == "salesOrder" {
-            Err(e)
-        } else {
-            Ok(())
-        }
-    }));
+    t.decoded(
+        rel,
+        "a page with value: null",
+        decode_collection(ty, &nulled).or_else(|e| {
+            // Types decoded row by row above have no page decoder: the client's page is generic.
+            if ty == "company" || ty == "customer" || ty == "salesOrder" {
+                Err(e)
+            } else {
+                Ok(())
+            }
+        }),
+    );
 }
 
 fn check_error_body(t: &mut Tally, rel: &str, status: u16, v: &Value) {

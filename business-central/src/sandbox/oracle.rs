@@ -172,7 +172,10 @@ fn request_error(md: &Metadata, ty: &str, v: &Violation, body: &Value) -> ApiErr
             let captions: Vec<String> = md
                 .entity_type(ty)
                 .and_then(|t| t.properties.get(prop))
-                .and_then(|p| md.enum_types.get(p.type_name.trim_start_matches("Microsoft.NAV.")))
+                .and_then(|p| {
+                    md.enum_types
+                        .get(p.type_name.trim_start_matches("Microsoft.NAV."))
+                })
                 .map(|e| {
                     e.members
                         .iter()

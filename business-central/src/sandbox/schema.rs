@@ -60,9 +60,18 @@ const CUSTOMERS: SetSchema = SetSchema {
         ("taxRegistrationNumber", r#""""#),
         ("currencyId", r#""00000000-0000-0000-0000-000000000000""#),
         ("currencyCode", r#""""#),
-        ("paymentTermsId", r#""00000000-0000-0000-0000-000000000000""#),
-        ("shipmentMethodId", r#""00000000-0000-0000-0000-000000000000""#),
-        ("paymentMethodId", r#""00000000-0000-0000-0000-000000000000""#),
+        (
+            "paymentTermsId",
+            r#""00000000-0000-0000-0000-000000000000""#,
+        ),
+        (
+            "shipmentMethodId",
+            r#""00000000-0000-0000-0000-000000000000""#,
+        ),
+        (
+            "paymentMethodId",
+            r#""00000000-0000-0000-0000-000000000000""#,
+        ),
         ("blocked", r#""_x0020_""#),
         ("lastModifiedDateTime", r#""0001-01-01T00:00:00Z""#),
     ],
@@ -137,7 +146,10 @@ const ITEMS: SetSchema = SetSchema {
         ("displayName", r#""""#),
         ("displayName2", r#""""#),
         ("type", r#""Inventory""#),
-        ("itemCategoryId", r#""00000000-0000-0000-0000-000000000000""#),
+        (
+            "itemCategoryId",
+            r#""00000000-0000-0000-0000-000000000000""#,
+        ),
         ("itemCategoryCode", r#""""#),
         ("blocked", r#"false"#),
         ("gtin", r#""""#),
@@ -147,11 +159,20 @@ const ITEMS: SetSchema = SetSchema {
         ("unitCost", r#"0"#),
         ("taxGroupId", r#""00000000-0000-0000-0000-000000000000""#),
         ("taxGroupCode", r#""""#),
-        ("baseUnitOfMeasureId", r#""00000000-0000-0000-0000-000000000000""#),
+        (
+            "baseUnitOfMeasureId",
+            r#""00000000-0000-0000-0000-000000000000""#,
+        ),
         ("baseUnitOfMeasureCode", r#""""#),
-        ("generalProductPostingGroupId", r#""00000000-0000-0000-0000-000000000000""#),
+        (
+            "generalProductPostingGroupId",
+            r#""00000000-0000-0000-0000-000000000000""#,
+        ),
         ("generalProductPostingGroupCode", r#""""#),
-        ("inventoryPostingGroupId", r#""00000000-0000-0000-0000-000000000000""#),
+        (
+            "inventoryPostingGroupId",
+            r#""00000000-0000-0000-0000-000000000000""#,
+        ),
         ("inventoryPostingGroupCode", r#""""#),
         ("lastModifiedDateTime", r#""0001-01-01T00:00:00Z""#),
     ],
@@ -178,11 +199,7 @@ const ITEMVARIANTS: SetSchema = SetSchema {
         ("description", r#""""#),
         ("lastModifiedDateTime", r#""0001-01-01T00:00:00Z""#),
     ],
-    max: &[
-        ("itemNumber", 20),
-        ("code", 10),
-        ("description", 100),
-    ],
+    max: &[("itemNumber", 20), ("code", 10), ("description", 100)],
 };
 
 const ITEMCATEGORIES: SetSchema = SetSchema {
@@ -193,10 +210,7 @@ const ITEMCATEGORIES: SetSchema = SetSchema {
         ("displayName", r#""""#),
         ("lastModifiedDateTime", r#""0001-01-01T00:00:00Z""#),
     ],
-    max: &[
-        ("code", 20),
-        ("displayName", 100),
-    ],
+    max: &[("code", 20), ("displayName", 100)],
 };
 
 const SALESORDERS: SetSchema = SetSchema {
@@ -211,7 +225,10 @@ const SALESORDERS: SetSchema = SetSchema {
         ("customerNumber", r#""""#),
         ("customerName", r#""""#),
         ("billToName", r#""""#),
-        ("billToCustomerId", r#""00000000-0000-0000-0000-000000000000""#),
+        (
+            "billToCustomerId",
+            r#""00000000-0000-0000-0000-000000000000""#,
+        ),
         ("billToCustomerNumber", r#""""#),
         ("shipToName", r#""""#),
         ("shipToContact", r#""""#),
@@ -238,8 +255,14 @@ const SALESORDERS: SetSchema = SetSchema {
         ("currencyId", r#""00000000-0000-0000-0000-000000000000""#),
         ("currencyCode", r#""""#),
         ("pricesIncludeTax", r#"false"#),
-        ("paymentTermsId", r#""00000000-0000-0000-0000-000000000000""#),
-        ("shipmentMethodId", r#""00000000-0000-0000-0000-000000000000""#),
+        (
+            "paymentTermsId",
+            r#""00000000-0000-0000-0000-000000000000""#,
+        ),
+        (
+            "shipmentMethodId",
+            r#""00000000-0000-0000-0000-000000000000""#,
+        ),
         ("salesperson", r#""""#),
         ("partialShipping", r#"false"#),
         ("requestedDeliveryDate", r#""0001-01-01""#),
@@ -301,7 +324,10 @@ const SALESORDERLINES: SetSchema = SetSchema {
         ("lineObjectNumber", r#""""#),
         ("description", r#""""#),
         ("description2", r#""""#),
-        ("unitOfMeasureId", r#""00000000-0000-0000-0000-000000000000""#),
+        (
+            "unitOfMeasureId",
+            r#""00000000-0000-0000-0000-000000000000""#,
+        ),
         ("unitOfMeasureCode", r#""""#),
         ("quantity", r#"0"#),
         ("unitPrice", r#"0"#),
@@ -349,7 +375,10 @@ const SALESINVOICES: SetSchema = SetSchema {
         ("customerNumber", r#""""#),
         ("customerName", r#""""#),
         ("billToName", r#""""#),
-        ("billToCustomerId", r#""00000000-0000-0000-0000-000000000000""#),
+        (
+            "billToCustomerId",
+            r#""00000000-0000-0000-0000-000000000000""#,
+        ),
         ("billToCustomerNumber", r#""""#),
         ("shipToName", r#""""#),
         ("shipToContact", r#""""#),
@@ -377,10 +406,19 @@ const SALESINVOICES: SetSchema = SetSchema {
         ("currencyCode", r#""""#),
         ("orderId", r#""00000000-0000-0000-0000-000000000000""#),
         ("orderNumber", r#""""#),
-        ("paymentTermsId", r#""00000000-0000-0000-0000-000000000000""#),
-        ("shipmentMethodId", r#""00000000-0000-0000-0000-000000000000""#),
+        (
+            "paymentTermsId",
+            r#""00000000-0000-0000-0000-000000000000""#,
+        ),
+        (
+            "shipmentMethodId",
+            r#""00000000-0000-0000-0000-000000000000""#,
+        ),
         ("salesperson", r#""""#),
-        ("disputeStatusId", r#""00000000-0000-0000-0000-000000000000""#),
+        (
+            "disputeStatusId",
+            r#""00000000-0000-0000-0000-000000000000""#,
+        ),
         ("disputeStatus", r#""""#),
         ("pricesIncludeTax", r#"false"#),
         ("remainingAmount", r#"0"#),
@@ -444,7 +482,10 @@ const SALESINVOICELINES: SetSchema = SetSchema {
         ("lineObjectNumber", r#""""#),
         ("description", r#""""#),
         ("description2", r#""""#),
-        ("unitOfMeasureId", r#""00000000-0000-0000-0000-000000000000""#),
+        (
+            "unitOfMeasureId",
+            r#""00000000-0000-0000-0000-000000000000""#,
+        ),
         ("unitOfMeasureCode", r#""""#),
         ("quantity", r#"0"#),
         ("unitPrice", r#"0"#),
@@ -485,10 +526,7 @@ const PAYMENTTERMS: SetSchema = SetSchema {
         ("calculateDiscountOnCreditMemos", r#"false"#),
         ("lastModifiedDateTime", r#""0001-01-01T00:00:00Z""#),
     ],
-    max: &[
-        ("code", 10),
-        ("displayName", 100),
-    ],
+    max: &[("code", 10), ("displayName", 100)],
 };
 
 const PAYMENTMETHODS: SetSchema = SetSchema {
@@ -499,10 +537,7 @@ const PAYMENTMETHODS: SetSchema = SetSchema {
         ("displayName", r#""""#),
         ("lastModifiedDateTime", r#""0001-01-01T00:00:00Z""#),
     ],
-    max: &[
-        ("code", 10),
-        ("displayName", 100),
-    ],
+    max: &[("code", 10), ("displayName", 100)],
 };
 
 const LOCATIONS: SetSchema = SetSchema {
@@ -590,10 +625,7 @@ const INVENTORYPOSTINGGROUPS: SetSchema = SetSchema {
         ("description", r#""""#),
         ("lastModifiedDateTime", r#""0001-01-01T00:00:00Z""#),
     ],
-    max: &[
-        ("code", 20),
-        ("description", 100),
-    ],
+    max: &[("code", 20), ("description", 100)],
 };
 
 const SUBSCRIPTIONS: SetSchema = SetSchema {
@@ -608,14 +640,17 @@ const SUBSCRIPTIONS: SetSchema = SetSchema {
         ("clientState", r#""""#),
         ("expirationDateTime", r#""0001-01-01T00:00:00Z""#),
         ("systemCreatedAt", r#""0001-01-01T00:00:00Z""#),
-        ("systemCreatedBy", r#""00000000-0000-0000-0000-000000000000""#),
+        (
+            "systemCreatedBy",
+            r#""00000000-0000-0000-0000-000000000000""#,
+        ),
         ("systemModifiedAt", r#""0001-01-01T00:00:00Z""#),
-        ("systemModifiedBy", r#""00000000-0000-0000-0000-000000000000""#),
+        (
+            "systemModifiedBy",
+            r#""00000000-0000-0000-0000-000000000000""#,
+        ),
     ],
-    max: &[
-        ("subscriptionId", 150),
-        ("clientState", 2048),
-    ],
+    max: &[("subscriptionId", 150), ("clientState", 2048)],
 };
 
 const COMPANIES: SetSchema = SetSchema {
@@ -628,9 +663,15 @@ const COMPANIES: SetSchema = SetSchema {
         ("displayName", r#""""#),
         ("businessProfileId", r#""""#),
         ("systemCreatedAt", r#""0001-01-01T00:00:00Z""#),
-        ("systemCreatedBy", r#""00000000-0000-0000-0000-000000000000""#),
+        (
+            "systemCreatedBy",
+            r#""00000000-0000-0000-0000-000000000000""#,
+        ),
         ("systemModifiedAt", r#""0001-01-01T00:00:00Z""#),
-        ("systemModifiedBy", r#""00000000-0000-0000-0000-000000000000""#),
+        (
+            "systemModifiedBy",
+            r#""00000000-0000-0000-0000-000000000000""#,
+        ),
     ],
     max: &[
         ("name", 30),

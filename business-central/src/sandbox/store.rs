@@ -10,8 +10,8 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::odata::{Options, QueryError, SkipToken, decode_query};
-use super::table::{EMPTY, Row, Table};
 use super::schema::set_schema;
+use super::table::{EMPTY, Row, Table};
 
 /// An error answered in Business Central's shape.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,7 +109,12 @@ fn max_lengths(set: &str) -> &'static [(&'static str, usize)] {
 /// What a client may not write, per entity set (business-central.md §6, "RO").
 fn read_only(set: &str) -> &'static [&'static str] {
     match set {
-        "customers" => &["id", "lastModifiedDateTime", "balanceDue", "taxAreaDisplayName"],
+        "customers" => &[
+            "id",
+            "lastModifiedDateTime",
+            "balanceDue",
+            "taxAreaDisplayName",
+        ],
         "salesOrders" => &[
             "id",
             "lastModifiedDateTime",
@@ -231,10 +236,15 @@ pub(crate) fn standard_meta(set: &str) -> Option<SetMeta> {
             Some("number"),
             &[("type", ITEM_TYPE)]
         ),
-        "itemVariants" => meta!(
-            "itemVariants", "itemVariant", true, None, None, &[]),
+        "itemVariants" => meta!("itemVariants", "itemVariant", true, None, None, &[]),
         "itemCategories" => meta!(
-            "itemCategories", "itemCategory", true, None, Some("code"), &[]),
+            "itemCategories",
+            "itemCategory",
+            true,
+            None,
+            Some("code"),
+            &[]
+        ),
         "salesOrders" => meta!(
             "salesOrders",
             "salesOrder",
@@ -267,8 +277,7 @@ pub(crate) fn standard_meta(set: &str) -> Option<SetMeta> {
             None,
             &[("lineType", LINE_TYPE)]
         ),
-        "paymentTerms" => meta!(
-            "paymentTerms", "paymentTerm", true, None, Some("code"), &[]),
+        "paymentTerms" => meta!("paymentTerms", "paymentTerm", true, None, Some("code"), &[]),
         "paymentMethods" => meta!(
             "paymentMethods",
             "paymentMethod",
@@ -277,10 +286,15 @@ pub(crate) fn standard_meta(set: &str) -> Option<SetMeta> {
             Some("code"),
             &[]
         ),
-        "locations" => meta!(
-            "locations", "location", true, None, Some("code"), &[]),
+        "locations" => meta!("locations", "location", true, None, Some("code"), &[]),
         "itemLedgerEntries" => meta!(
-            "itemLedgerEntries", "itemLedgerEntry", false, None, None, &[]),
+            "itemLedgerEntries",
+            "itemLedgerEntry",
+            false,
+            None,
+            None,
+            &[]
+        ),
         "generalProductPostingGroups" => meta!(
             "generalProductPostingGroups",
             "generalProductPostingGroup",
@@ -772,7 +786,14 @@ impl Store {
     }
 
     /// Writes a raw value into a row of the standard route, bypassing every check.
-    pub fn inject(&mut self, company: Uuid, set: &str, id: &str, field: &str, value: Value) -> bool {
+    pub fn inject(
+        &mut self,
+        company: Uuid,
+        set: &str,
+        id: &str,
+        field: &str,
+        value: Value,
+    ) -> bool {
         let Some(mut row) = self.find("v2.0", company, set, id) else {
             return false;
         };
