@@ -3,7 +3,8 @@
 //! (`business-central/examples/real`, incl. the WireMock `__files` and the bodies inside
 //! `mappings`) decodes with the client's own types, and is checked against the real `$metadata`
 //! (responses as responses, requests as requests). Every property `$metadata` marks nullable is
-//! then set to `null`, one at a time, and the example must still decode.
+//! then set to `null`, one at a time, and the example must still decode; so must the example with
+//! unknown enum members, an unknown property, and `null` for an expanded collection.
 //!
 //! The official files live outside the repository (`../shared/reference`, or
 //! `POS_SYNC_REFERENCE_DIR`); without them this test fails naming the path, unless
@@ -173,6 +174,38 @@ impl Tally {
         let Some(obj) = entity.as_object() else {
             return;
         };
+        // An unknown enum member in every enum property, and a property the client has never
+        // heard of: both decode.
+        let mut future = entity.clone();
+        future["propertyFromANewerRelease"] = Value::from("x");
+        for (k, p) in &ty.properties {
+            if obj.contains_key(k)
+                && md
+                    .enum_types
+                    .contains_key(p.type_name.trim_start_matches("Microsoft.NAV."))
+            {
+                future[k] = Value::from("New_x0020_Member");
+            }
+        }
+        self.nulled += 1;
+        if let Err(e) = decode_entity(entity_type, &future) {
+            self.failures.push(format!(
+                "{file}: {entity_type} with unknown enum members and an extra property does not decode: {e}"
+            ));
+        }
+        // A collection navigation sent as null is an empty list.
+        for (k, nav) in &ty.navigation {
+            if nav.collection && obj.contains_key(k) {
+                let mut nulled = entity.clone();
+                nulled[k] = Value::Null;
+                self.nulled += 1;
+                if let Err(e) = decode_entity(entity_type, &nulled) {
+                    self.failures.push(format!(
+                        "{file}: {entity_type} with '{k}': null does not decode: {e}"
+                    ));
+                }
+            }
+        }
         for (k, p) in &ty.properties {
             if !p.nullable || !obj.contains_key(k) {
                 continue;
