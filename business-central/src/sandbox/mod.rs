@@ -409,27 +409,32 @@ impl Sandbox {
             .collect()
     }
 
-    /// Creates an entity in the demo company directly (no HTTP request, same rules as a POST).
+    /// Creates an entity in the demo company directly (no HTTP request, the same handling and
+    /// checks as a POST).
     pub fn insert<E: WritableEntity>(&self, input: &E::Input) -> Result<E, Error> {
         let body = crate::entity::to_json(input)?;
-        let Value::Object(body) = body else {
+        if !body.is_object() {
             return Err(crate::InvalidInput::Other("body is not an object".into()).into());
+        }
+        let op = OpRequest {
+            method: "POST".into(),
+            segments: vec![
+                format!("companies({})", self.company.0),
+                E::ENTITY_SET.to_owned(),
+            ],
+            body: Some(body),
+            route_url: format!("{}/api/v2.0", self.base_url()),
+            ..OpRequest::default()
         };
-        let meta = store::standard_meta(E::ENTITY_SET)
-            .ok_or_else(|| crate::InvalidInput::Other(format!("no set {}", E::ENTITY_SET)))?;
-        let row = self
-            .shared
-            .store()
-            .create_deep("v2.0", self.company.0, E::ENTITY_SET, &meta, None, body)
-            .map_err(|e| {
-                Error::from_api(ApiError {
-                    status: e.status,
-                    code: crate::ErrorCode::new(e.code),
-                    message: e.message,
-                    correlation_id: None,
-                })
-            })?;
-        serde_json::from_value(Value::Object(row)).map_err(|e| Error::Decode {
+        let resp = self.shared.store().handle("v2.0", &op).map_err(|e| {
+            Error::from_api(ApiError {
+                status: e.status,
+                code: crate::ErrorCode::new(e.code),
+                message: e.message,
+                correlation_id: None,
+            })
+        })?;
+        serde_json::from_value(resp.body.unwrap_or(Value::Null)).map_err(|e| Error::Decode {
             path: ".".into(),
             message: e.to_string(),
         })
