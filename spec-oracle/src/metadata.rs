@@ -589,13 +589,11 @@ impl Metadata {
             return out;
         };
         for (i, row) in rows.iter().enumerate() {
-            self.entity(
-                ty,
-                row,
-                Direction::Response,
-                &format!("value[{i}]"),
-                &mut out,
-            );
+            let start = out.len();
+            self.entity(ty, row, Direction::Response, "", &mut out);
+            if out.len() > start {
+                prefix(&mut out[start..], &format!("value[{i}]"));
+            }
         }
         out
     }
@@ -660,7 +658,12 @@ impl Metadata {
                         ),
                     });
                 }
-                self.property(p, v, &at(k), out);
+                // Paths are built only for what is wrong: this runs for every property.
+                let start = out.len();
+                self.property(p, v, "", out);
+                if out.len() > start {
+                    prefix(&mut out[start..], &at(k));
+                }
             } else if let Some(n) = ty.navigation.get(k) {
                 let Some(target) = self.entity_types.get(&n.target) else {
                     continue;
@@ -780,6 +783,19 @@ impl Metadata {
     }
 }
 
+/// Puts `base` in front of the (relative) paths of `found`.
+fn prefix(found: &mut [Violation], base: &str) {
+    for v in found {
+        v.path = if v.path.is_empty() {
+            base.to_owned()
+        } else if v.path.starts_with('[') {
+            format!("{base}{}", v.path)
+        } else {
+            format!("{base}.{}", v.path)
+        };
+    }
+}
+
 fn shape(path: &str, message: &str) -> Violation {
     Violation {
         path: path.to_owned(),
@@ -848,41 +864,40 @@ pub fn check_error(value: &Value) -> Vec<Violation> {
     out
 }
 
-fn all_hex(s: &str, len: usize) -> bool {
-    s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 fn all_digits(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// `8-4-4-4-12` hexadecimal digits.
 fn is_guid(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() == 5
-        && parts
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(p, n)| all_hex(p, n))
+    s.len() == 36
+        && s.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
 }
 
 /// `YYYY-MM-DD`.
 fn is_date(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() == 3
-        && all_digits(parts[0], 4)
-        && all_digits(parts[1], 2)
-        && all_digits(parts[2], 2)
-        && (1..=12).contains(&parts[1].parse::<u32>().unwrap_or(0))
-        && (1..=31).contains(&parts[2].parse::<u32>().unwrap_or(0))
+    let b = s.as_bytes();
+    let two = |i: usize| u32::from(b[i] - b'0') * 10 + u32::from(b[i + 1] - b'0');
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            _ => c.is_ascii_digit(),
+        })
+        && (1..=12).contains(&two(5))
+        && (1..=31).contains(&two(8))
 }
 
 /// `hh:mm(:ss(.fff))`.
 fn is_time(s: &str) -> bool {
     let (hms, frac) = s.split_once('.').unwrap_or((s, "0"));
-    let parts: Vec<&str> = hms.split(':').collect();
-    (2..=3).contains(&parts.len())
-        && parts.iter().all(|p| all_digits(p, 2))
+    matches!(hms.len(), 5 | 8)
+        && hms.bytes().enumerate().all(|(i, c)| match i {
+            2 | 5 => c == b':',
+            _ => c.is_ascii_digit(),
+        })
         && !frac.is_empty()
         && frac.bytes().all(|b| b.is_ascii_digit())
 }
