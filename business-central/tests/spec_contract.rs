@@ -801,6 +801,23 @@ async fn requests_that_metadata_refuses_get_business_centrals_errors() {
         Error(400, Some("BadRequest")),
     )
     .await;
+    // Query options naming what the type does not have.
+    for query in [
+        "$select=id,nickname",
+        "$filter=nickname eq 'x'",
+        "$orderby=nickname desc",
+        "$expand=orders",
+        "$expand=paymentTerm($select=nickname)",
+    ] {
+        c.call(
+            Method::GET,
+            &format!("{customers}?{query}"),
+            &[],
+            None,
+            Error(400, Some("BadRequest_NotFound")),
+        )
+        .await;
+    }
     // Paths: an entity set, a navigation and an action $metadata does not have.
     for path in [
         format!("{co}/customerz"),

@@ -7,6 +7,7 @@
 use serde_json::Value;
 use spec_oracle::metadata::{Direction, Metadata, Violation, ViolationKind, check_error};
 
+use super::odata::{Options, decode_query};
 use super::store::{ApiErr, OpRequest, OpResponse, err, method_not_allowed};
 
 /// What a request addresses.
@@ -92,6 +93,56 @@ pub(crate) fn target(md: &Metadata, req: &OpRequest) -> Result<Target, ApiErr> {
     } else {
         Target::Collection(ty)
     })
+}
+
+/// Checks the query options of a request: `$filter`, `$select` and `$orderby` name properties of
+/// the entity type, `$expand` its navigation properties (nested options on the target type);
+/// otherwise Business Central's 400 `BadRequest_NotFound`. Syntax errors are left to the store.
+pub(crate) fn check_query(md: &Metadata, target: &Target, req: &OpRequest) -> Result<(), ApiErr> {
+    let ty = match target {
+        Target::Collection(t) | Target::Entity(t) if req.query.contains('$') => t,
+        _ => return Ok(()),
+    };
+    match Options::parse(&decode_query(&req.query)) {
+        Ok(opts) => check_options(md, ty, &opts),
+        Err(_) => Ok(()),
+    }
+}
+
+fn check_options(md: &Metadata, ty: &str, opts: &Options) -> Result<(), ApiErr> {
+    let Some(et) = md.entity_type(ty) else {
+        return Ok(());
+    };
+    let missing = |name: &str| {
+        err(
+            400,
+            "BadRequest_NotFound",
+            format!("Could not find a property named '{name}' on type 'Microsoft.NAV.{ty}'."),
+        )
+    };
+    let fields = opts
+        .filter
+        .as_ref()
+        .map(|f| f.field_names())
+        .unwrap_or_default();
+    for f in fields.iter().chain(opts.order_by.iter().map(|(f, _)| f)) {
+        if !et.properties.contains_key(f.as_str()) {
+            return Err(missing(f));
+        }
+    }
+    for s in opts.select.iter().flatten() {
+        if !et.properties.contains_key(s.as_str()) && !et.navigation.contains_key(s.as_str()) {
+            return Err(missing(s));
+        }
+    }
+    for (name, inner) in &opts.expand {
+        let nav = et
+            .navigation
+            .get(name.as_str())
+            .ok_or_else(|| missing(name))?;
+        check_options(md, &nav.target, inner)?;
+    }
+    Ok(())
 }
 
 /// Checks an incoming request: the methods the set's capabilities allow and the body against the

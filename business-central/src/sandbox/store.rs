@@ -837,6 +837,7 @@ impl Store {
             return self.handle_op(route, req);
         };
         let target = super::oracle::target(md, req)?;
+        super::oracle::check_query(md, &target, req)?;
         super::oracle::check_request(md, &target, req)?;
         let result = self.handle_op(route, req);
         let found = super::oracle::check_response(md, &target, req, &result);
