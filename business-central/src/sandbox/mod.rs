@@ -16,6 +16,14 @@
 //! change notifications, batched per URL, with `collection` above 1,000 changes, and deletes
 //! subscriptions whose endpoint answers a non-retryable error, as Business Central does.
 //!
+//! Its records are its own, shaped by the real `$metadata` (every property of the entity type,
+//! with Business Central's empty values; never a client model). When the official reference
+//! folder is found (see [`spec_oracle::reference_dir`]), every request on the standard route is
+//! checked against `$metadata` (entity set, navigation, bound action, query options, body) and
+//! refused with Business Central's own 4xx when it does not match, and every response is checked
+//! before it is sent: one that does not match is answered as 500 naming the violations and kept
+//! in [`Sandbox::spec_violations`]. [`SandboxBuilder::spec_checks`] turns this off.
+//!
 //! Each entity set keeps its rows in insertion order with hash indexes on `id`, on its unique
 //! key (`number` or `code`) and on its parent reference (`documentId` of document lines,
 //! `itemId` of item variants), so reads and writes by key, unique-key checks and key filters
