@@ -457,6 +457,17 @@ async fn every_sandbox_route_answers_as_metadata_says() {
         )
         .await;
     assert_eq!(so["salesOrderLines"].as_array().map(Vec::len), Some(3));
+    // Lines have no lastModifiedDateTime in $metadata (nor in the recorded real responses);
+    // headers do.
+    assert!(so["lastModifiedDateTime"].is_string());
+    assert!(
+        so["salesOrderLines"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|l| l.get("lastModifiedDateTime").is_none()),
+        "{so}"
+    );
     let so_path = format!("{co}/salesOrders({})", id(&so));
     let line = c
         .call(
