@@ -210,15 +210,21 @@ pub mod opt_datetime {
     use super::*;
     use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 
-    /// Decodes a date-time; year 1, empty and `null` become `None`.
+    /// Decodes a date-time; year 1, empty and `null` become `None`. A bare date (as in the
+    /// official `contact` example, `"2021-06-01"`) is midnight UTC of that day.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
         let s: Option<std::borrow::Cow<'de, str>> = Option::deserialize(d)?;
         match s.as_deref() {
             None | Some("") => Ok(None),
             Some(s) => {
-                let dt = DateTime::parse_from_rfc3339(s)
-                    .map_err(serde::de::Error::custom)?
-                    .with_timezone(&Utc);
+                let dt = match DateTime::parse_from_rfc3339(s) {
+                    Ok(dt) => dt.with_timezone(&Utc),
+                    Err(e) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                        .ok()
+                        .and_then(|d| d.and_hms_opt(0, 0, 0))
+                        .map(|d| d.and_utc())
+                        .ok_or_else(|| serde::de::Error::custom(e))?,
+                };
                 Ok(if dt.year() <= 1 { None } else { Some(dt) })
             }
         }

@@ -44,10 +44,22 @@ pub struct Page<E> {
     pub next_link: Option<String>,
 }
 
+impl<E: DeserializeOwned> Page<E> {
+    /// Decodes a collection response body (`{"value": [...], "@odata.nextLink": ...}`), as the
+    /// list calls do; `null` for `value` is an empty page.
+    pub fn from_json(body: &[u8]) -> Result<Page<E>, serde_json::Error> {
+        let body: PageBody<E> = serde_json::from_slice(body)?;
+        Ok(Page {
+            items: body.value,
+            next_link: body.next_link,
+        })
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(bound = "E: DeserializeOwned")]
 struct PageBody<E> {
-    #[serde(default = "Vec::new")]
+    #[serde(default = "Vec::new", deserialize_with = "crate::values::null_default")]
     value: Vec<E>,
     #[serde(rename = "@odata.nextLink", default)]
     next_link: Option<String>,

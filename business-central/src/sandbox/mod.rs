@@ -16,6 +16,14 @@
 //! change notifications, batched per URL, with `collection` above 1,000 changes, and deletes
 //! subscriptions whose endpoint answers a non-retryable error, as Business Central does.
 //!
+//! Its records are its own, shaped by the real `$metadata` (every property of the entity type,
+//! with Business Central's empty values; never a client model). When the official reference
+//! folder is found (see [`spec_oracle::reference_dir`]), every request on the standard route is
+//! checked against `$metadata` (entity set, navigation, bound action, query options, body) and
+//! refused with Business Central's own 4xx when it does not match, and every response is checked
+//! before it is sent: one that does not match is answered as 500 naming the violations and kept
+//! in [`Sandbox::spec_violations`]. [`SandboxBuilder::spec_checks`] turns this off.
+//!
 //! Each entity set keeps its rows in insertion order with hash indexes on `id`, on its unique
 //! key (`number` or `code`) and on its parent reference (`documentId` of document lines,
 //! `itemId` of item variants), so reads and writes by key, unique-key checks and key filters
@@ -45,6 +53,8 @@
 
 mod demo;
 mod odata;
+mod oracle;
+mod schema;
 mod store;
 mod table;
 
@@ -148,6 +158,7 @@ pub struct SandboxBuilder {
     auth: bool,
     handshake: bool,
     processing_time: Duration,
+    spec_checks: bool,
 }
 
 impl Default for SandboxBuilder {
@@ -159,6 +170,7 @@ impl Default for SandboxBuilder {
             auth: true,
             handshake: true,
             processing_time: Duration::ZERO,
+            spec_checks: true,
         }
     }
 }
@@ -203,9 +215,20 @@ impl SandboxBuilder {
         self
     }
 
+    /// Whether to check every request and every response against Business Central's real
+    /// `$metadata` (default `true`; effective when the reference folder is found, see
+    /// [`spec_oracle::reference_dir`]). A request that does not match is refused with Business
+    /// Central's own 4xx; a response of the sandbox that does not match is answered as 500
+    /// naming the violations and recorded in [`Sandbox::spec_violations`].
+    pub fn spec_checks(mut self, on: bool) -> Self {
+        self.spec_checks = on;
+        self
+    }
+
     /// Starts serving on a random loopback port.
     pub async fn start(self) -> std::io::Result<Sandbox> {
         let mut store = Store::default();
+        store.spec_checks = self.spec_checks;
         let company = if self.demo {
             demo::seed(&mut store)
         } else {
@@ -333,6 +356,17 @@ impl Sandbox {
             .unwrap_or_else(|p| p.into_inner().1)
     }
 
+    /// The sandbox's own responses that did not match `$metadata` so far (each names the request
+    /// and the violations); empty when the checks are off or the reference folder is missing.
+    pub fn spec_violations(&self) -> Vec<String> {
+        self.shared.store().spec_violations.clone()
+    }
+
+    /// Whether requests and responses are being checked against `$metadata`.
+    pub fn spec_checks_active(&self) -> bool {
+        self.shared.store().spec_checks && spec_oracle::metadata::metadata().is_some()
+    }
+
     /// Invalidates every issued token (the next call answers 401).
     pub fn revoke_tokens(&self) {
         self.shared.auth().tokens.clear();
@@ -383,27 +417,32 @@ impl Sandbox {
             .collect()
     }
 
-    /// Creates an entity in the demo company directly (no HTTP request, same rules as a POST).
+    /// Creates an entity in the demo company directly (no HTTP request, the same handling and
+    /// checks as a POST).
     pub fn insert<E: WritableEntity>(&self, input: &E::Input) -> Result<E, Error> {
         let body = crate::entity::to_json(input)?;
-        let Value::Object(body) = body else {
+        if !body.is_object() {
             return Err(crate::InvalidInput::Other("body is not an object".into()).into());
+        }
+        let op = OpRequest {
+            method: "POST".into(),
+            segments: vec![
+                format!("companies({})", self.company.0),
+                E::ENTITY_SET.to_owned(),
+            ],
+            body: Some(body),
+            route_url: format!("{}/api/v2.0", self.base_url()),
+            ..OpRequest::default()
         };
-        let meta = store::standard_meta(E::ENTITY_SET)
-            .ok_or_else(|| crate::InvalidInput::Other(format!("no set {}", E::ENTITY_SET)))?;
-        let row = self
-            .shared
-            .store()
-            .create_deep("v2.0", self.company.0, E::ENTITY_SET, &meta, None, body)
-            .map_err(|e| {
-                Error::from_api(ApiError {
-                    status: e.status,
-                    code: crate::ErrorCode::new(e.code),
-                    message: e.message,
-                    correlation_id: None,
-                })
-            })?;
-        serde_json::from_value(Value::Object(row)).map_err(|e| Error::Decode {
+        let resp = self.shared.store().handle("v2.0", &op).map_err(|e| {
+            Error::from_api(ApiError {
+                status: e.status,
+                code: crate::ErrorCode::new(e.code),
+                message: e.message,
+                correlation_id: None,
+            })
+        })?;
+        serde_json::from_value(resp.body.unwrap_or(Value::Null)).map_err(|e| Error::Decode {
             path: ".".into(),
             message: e.to_string(),
         })
@@ -477,6 +516,17 @@ impl Sandbox {
             }
         }
         delivered
+    }
+
+    /// Writes one raw value into a stored row of the demo company, bypassing every check (no new
+    /// ETag). For tests of the response oracle: a property `$metadata` does not have, or a value
+    /// of the wrong type, makes the next response carrying the row a 500 with the violation
+    /// recorded. `false` if no row of `set` has that `id`.
+    #[doc(hidden)]
+    pub fn inject_raw_field(&self, set: &str, id: &str, field: &str, value: Value) -> bool {
+        let mut store = self.shared.store();
+        let company = self.company.0;
+        store.inject(company, set, id, field, value)
     }
 
     /// Sets an item's inventory directly (as if stock were posted elsewhere); `false` if no item

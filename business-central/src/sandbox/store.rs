@@ -6,14 +6,12 @@ use std::str::FromStr;
 
 use chrono::{SecondsFormat, Utc};
 use rust_decimal::Decimal;
-use serde::Serialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::odata::{Options, QueryError, SkipToken, decode_query};
+use super::schema::set_schema;
 use super::table::{EMPTY, Row, Table};
-use crate::entity::Entity;
-use crate::models::*;
 
 /// An error answered in Business Central's shape.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,7 +45,7 @@ impl ApiErr {
 #[derive(Debug, Clone)]
 pub(crate) struct SetMeta {
     pub entity: &'static str,
-    pub template: Option<Map<String, Value>>,
+    pub template: Option<&'static Map<String, Value>>,
     pub max: &'static [(&'static str, usize)],
     pub read_only: &'static [&'static str],
     pub writable: bool,
@@ -56,10 +54,131 @@ pub(crate) struct SetMeta {
     pub enums: &'static [(&'static str, &'static [&'static str])],
 }
 
-fn template<E: Default + Serialize>() -> Option<Map<String, Value>> {
-    serde_json::to_value(E::default())
-        .ok()
-        .and_then(|v| v.as_object().cloned())
+/// A new row of `set` as Business Central starts it: every property of the entity type with its
+/// empty value (the sandbox's own schema, never a client model).
+pub(crate) fn template(set: &str) -> Option<&'static Map<String, Value>> {
+    static TEMPLATES: std::sync::OnceLock<BTreeMap<&'static str, Map<String, Value>>> =
+        std::sync::OnceLock::new();
+    TEMPLATES
+        .get_or_init(|| {
+            [
+                "customers",
+                "contacts",
+                "items",
+                "itemVariants",
+                "itemCategories",
+                "salesOrders",
+                "salesOrderLines",
+                "salesInvoices",
+                "salesInvoiceLines",
+                "paymentTerms",
+                "paymentMethods",
+                "locations",
+                "itemLedgerEntries",
+                "generalProductPostingGroups",
+                "inventoryPostingGroups",
+                "subscriptions",
+            ]
+            .into_iter()
+            .filter_map(|set| {
+                let schema = set_schema(set)?;
+                let row = schema
+                    .fields
+                    .iter()
+                    .filter_map(|(k, v)| Some(((*k).to_owned(), serde_json::from_str(v).ok()?)))
+                    .collect();
+                Some((set, row))
+            })
+            .collect()
+        })
+        .get(set)
+}
+
+/// Sets `lastModifiedDateTime` to now, on the entity types that have it (not lines, not
+/// companies).
+pub(crate) fn touch(row: &mut Map<String, Value>) {
+    if let Some(v) = row.get_mut("lastModifiedDateTime") {
+        *v = json!(now_string());
+    }
+}
+
+fn max_lengths(set: &str) -> &'static [(&'static str, usize)] {
+    set_schema(set).map_or(&[], |s| s.max)
+}
+
+/// What a client may not write, per entity set (business-central.md §6, "RO").
+fn read_only(set: &str) -> &'static [&'static str] {
+    match set {
+        "customers" => &[
+            "id",
+            "lastModifiedDateTime",
+            "balanceDue",
+            "taxAreaDisplayName",
+        ],
+        "salesOrders" => &[
+            "id",
+            "lastModifiedDateTime",
+            "number",
+            "customerName",
+            "fullyShipped",
+            "status",
+            "billToName",
+            "billToAddressLine1",
+            "billToAddressLine2",
+            "billToCity",
+            "billToCountry",
+            "billToState",
+            "billToPostCode",
+            "totalAmountExcludingTax",
+            "totalTaxAmount",
+            "totalAmountIncludingTax",
+        ],
+        "salesInvoices" => &[
+            "id",
+            "lastModifiedDateTime",
+            "number",
+            "customerName",
+            "orderId",
+            "orderNumber",
+            "remainingAmount",
+            "status",
+            "billToName",
+            "billToAddressLine1",
+            "billToAddressLine2",
+            "billToCity",
+            "billToCountry",
+            "billToState",
+            "billToPostCode",
+            "totalAmountExcludingTax",
+            "totalTaxAmount",
+            "totalAmountIncludingTax",
+        ],
+        "salesOrderLines" | "salesInvoiceLines" => &[
+            "id",
+            "amountExcludingTax",
+            "taxPercent",
+            "totalTaxAmount",
+            "amountIncludingTax",
+            "invoiceDiscountAllocation",
+            "netAmount",
+            "netTaxAmount",
+            "netAmountIncludingTax",
+            "shippedQuantity",
+            "invoicedQuantity",
+        ],
+        "subscriptions" => &[
+            "subscriptionId",
+            "timestamp",
+            "userId",
+            "lastModifiedDateTime",
+            "expirationDateTime",
+            "systemCreatedAt",
+            "systemCreatedBy",
+            "systemModifiedAt",
+            "systemModifiedBy",
+        ],
+        _ => &["id", "lastModifiedDateTime"],
+    }
 }
 
 const CONTACT_TYPE: &[&str] = &["Company", "Person"];
@@ -76,12 +195,12 @@ const LINE_TYPE: &[&str] = &[
 ];
 
 macro_rules! meta {
-    ($t:ty, $entity:literal, $writable:expr, $series:expr, $unique:expr, $enums:expr) => {
+    ($set:literal, $entity:literal, $writable:expr, $series:expr, $unique:expr, $enums:expr) => {
         SetMeta {
             entity: $entity,
-            template: template::<$t>(),
-            max: <$t as Entity>::MAX_LENGTHS,
-            read_only: <$t>::READ_ONLY,
+            template: template($set),
+            max: max_lengths($set),
+            read_only: read_only($set),
             writable: $writable,
             series: $series,
             unique: $unique,
@@ -94,7 +213,7 @@ macro_rules! meta {
 pub(crate) fn standard_meta(set: &str) -> Option<SetMeta> {
     Some(match set {
         "customers" => meta!(
-            Customer,
+            "customers",
             "customer",
             true,
             Some("C"),
@@ -102,7 +221,7 @@ pub(crate) fn standard_meta(set: &str) -> Option<SetMeta> {
             &[("type", CONTACT_TYPE), ("blocked", CUSTOMER_BLOCKED)]
         ),
         "contacts" => meta!(
-            Contact,
+            "contacts",
             "contact",
             true,
             Some("CT"),
@@ -110,17 +229,24 @@ pub(crate) fn standard_meta(set: &str) -> Option<SetMeta> {
             &[("type", CONTACT_TYPE)]
         ),
         "items" => meta!(
-            Item,
+            "items",
             "item",
             true,
             Some("I"),
             Some("number"),
             &[("type", ITEM_TYPE)]
         ),
-        "itemVariants" => meta!(ItemVariant, "itemVariant", true, None, None, &[]),
-        "itemCategories" => meta!(ItemCategory, "itemCategory", true, None, Some("code"), &[]),
+        "itemVariants" => meta!("itemVariants", "itemVariant", true, None, None, &[]),
+        "itemCategories" => meta!(
+            "itemCategories",
+            "itemCategory",
+            true,
+            None,
+            Some("code"),
+            &[]
+        ),
         "salesOrders" => meta!(
-            SalesOrder,
+            "salesOrders",
             "salesOrder",
             true,
             Some("S-ORD"),
@@ -128,7 +254,7 @@ pub(crate) fn standard_meta(set: &str) -> Option<SetMeta> {
             &[]
         ),
         "salesOrderLines" => meta!(
-            SalesOrderLine,
+            "salesOrderLines",
             "salesOrderLine",
             true,
             None,
@@ -136,7 +262,7 @@ pub(crate) fn standard_meta(set: &str) -> Option<SetMeta> {
             &[("lineType", LINE_TYPE)]
         ),
         "salesInvoices" => meta!(
-            SalesInvoice,
+            "salesInvoices",
             "salesInvoice",
             true,
             Some("S-INV"),
@@ -144,26 +270,33 @@ pub(crate) fn standard_meta(set: &str) -> Option<SetMeta> {
             &[]
         ),
         "salesInvoiceLines" => meta!(
-            SalesInvoiceLine,
+            "salesInvoiceLines",
             "salesInvoiceLine",
             true,
             None,
             None,
             &[("lineType", LINE_TYPE)]
         ),
-        "paymentTerms" => meta!(PaymentTerm, "paymentTerm", true, None, Some("code"), &[]),
+        "paymentTerms" => meta!("paymentTerms", "paymentTerm", true, None, Some("code"), &[]),
         "paymentMethods" => meta!(
-            PaymentMethod,
+            "paymentMethods",
             "paymentMethod",
             true,
             None,
             Some("code"),
             &[]
         ),
-        "locations" => meta!(Location, "location", true, None, Some("code"), &[]),
-        "itemLedgerEntries" => meta!(ItemLedgerEntry, "itemLedgerEntry", false, None, None, &[]),
+        "locations" => meta!("locations", "location", true, None, Some("code"), &[]),
+        "itemLedgerEntries" => meta!(
+            "itemLedgerEntries",
+            "itemLedgerEntry",
+            false,
+            None,
+            None,
+            &[]
+        ),
         "generalProductPostingGroups" => meta!(
-            GeneralProductPostingGroup,
+            "generalProductPostingGroups",
             "generalProductPostingGroup",
             false,
             None,
@@ -171,7 +304,7 @@ pub(crate) fn standard_meta(set: &str) -> Option<SetMeta> {
             &[]
         ),
         "inventoryPostingGroups" => meta!(
-            InventoryPostingGroup,
+            "inventoryPostingGroups",
             "inventoryPostingGroup",
             false,
             None,
@@ -294,6 +427,10 @@ pub(crate) struct Store {
     journal: Vec<Undo>,
     /// Open checkpoints.
     open: usize,
+    /// Whether requests and responses are checked against `$metadata` (when it is found).
+    pub spec_checks: bool,
+    /// The sandbox's own responses that did not match `$metadata`.
+    pub spec_violations: Vec<String>,
 }
 
 /// How to undo one table change.
@@ -632,6 +769,7 @@ impl Store {
     ) -> Map<String, Value> {
         let mut row = standard_meta(set)
             .and_then(|m| m.template)
+            .cloned()
             .unwrap_or_default();
         if let Value::Object(b) = body {
             row.extend(b);
@@ -642,9 +780,26 @@ impl Store {
         }
         let etag = self.new_etag();
         row.insert("@odata.etag".into(), json!(etag));
-        row.insert("lastModifiedDateTime".into(), json!(now_string()));
+        touch(&mut row);
         self.push_row(route, company, set, row.clone());
         row
+    }
+
+    /// Writes a raw value into a row of the standard route, bypassing every check.
+    pub fn inject(
+        &mut self,
+        company: Uuid,
+        set: &str,
+        id: &str,
+        field: &str,
+        value: Value,
+    ) -> bool {
+        let Some(mut row) = self.find("v2.0", company, set, id) else {
+            return false;
+        };
+        row.insert(field.to_owned(), value);
+        self.replace("v2.0", company, set, row);
+        true
     }
 
     /// Sets one field of the row whose `key.0` equals `key.1`, with a new ETag; `false` if none.
@@ -663,14 +818,47 @@ impl Store {
         row.insert(field.to_owned(), value);
         let etag = self.new_etag();
         row.insert("@odata.etag".into(), json!(etag));
-        row.insert("lastModifiedDateTime".into(), json!(now_string()));
+        touch(&mut row);
         self.replace(route, company, set, row.clone());
         self.after_line_change(route, company, set, &row);
         true
     }
 
-    /// Handles one request (outside `$batch`).
+    /// Handles one request (also one `$batch` operation). With the spec checks on, the request
+    /// is first checked against `$metadata` (Business Central's 4xx when it does not match) and
+    /// the answer after (500 naming the violations, recorded, when the sandbox got it wrong).
     pub fn handle(&mut self, route: &str, req: &OpRequest) -> Result<OpResponse, ApiErr> {
+        let md = if self.spec_checks && route == "v2.0" {
+            spec_oracle::metadata::metadata()
+        } else {
+            None
+        };
+        let Some(md) = md else {
+            return self.handle_op(route, req);
+        };
+        let target = super::oracle::target(md, req)?;
+        super::oracle::check_query(md, &target, req)?;
+        super::oracle::check_request(md, &target, req)?;
+        let result = self.handle_op(route, req);
+        let found = super::oracle::check_response(md, &target, req, &result);
+        if found.is_empty() {
+            return result;
+        }
+        let what = format!(
+            "{} /api/{route}/{}: {}",
+            req.method,
+            req.segments.join("/"),
+            found.join("; ")
+        );
+        self.spec_violations.push(what.clone());
+        Err(err(
+            500,
+            "Internal_ServerError",
+            format!("The sandbox's response does not match $metadata: {what}"),
+        ))
+    }
+
+    fn handle_op(&mut self, route: &str, req: &OpRequest) -> Result<OpResponse, ApiErr> {
         let segs: Vec<&str> = req
             .segments
             .iter()
@@ -1137,7 +1325,7 @@ impl Store {
             if k.starts_with('@') {
                 continue;
             }
-            if let Some(t) = &meta.template {
+            if let Some(t) = meta.template {
                 let Some(tv) = t.get(k) else {
                     return Err(err(
                         400,
@@ -1349,7 +1537,7 @@ impl Store {
         } else {
             self.validate(meta, &body)?;
         }
-        let mut row = meta.template.clone().unwrap_or_default();
+        let mut row = meta.template.cloned().unwrap_or_default();
         for (k, v) in &body {
             if !k.starts_with('@') && !v.is_null() {
                 row.insert(k.clone(), v.clone());
@@ -1365,7 +1553,7 @@ impl Store {
             row.insert("number".into(), json!(n));
         }
         self.check_unique(route, company, set, meta, &row)?;
-        row.insert("lastModifiedDateTime".into(), json!(now_string()));
+        touch(&mut row);
         let etag = self.new_etag();
         row.insert("@odata.etag".into(), json!(etag));
         self.push_row(route, company, set, row.clone());
@@ -1799,7 +1987,7 @@ impl Store {
             if doc_set == "salesInvoices" && s(&doc, "status") == "Draft" {
                 doc.insert("remainingAmount".into(), num(total));
             }
-            doc.insert("lastModifiedDateTime".into(), json!(now_string()));
+            touch(&mut doc);
             let etag = self.new_etag();
             doc.insert("@odata.etag".into(), json!(etag));
             self.replace(route, company, doc_set, doc);
@@ -1894,7 +2082,7 @@ impl Store {
                 );
             }
         }
-        row.insert("lastModifiedDateTime".into(), json!(now_string()));
+        touch(&mut row);
         let etag = self.new_etag();
         row.insert("@odata.etag".into(), json!(etag));
         self.replace(route, company, set, row.clone());
@@ -1956,7 +2144,7 @@ impl Store {
         self.next_entry += 1;
         let id = self.new_id();
         let etag = self.new_etag();
-        let mut e = template::<ItemLedgerEntry>().unwrap_or_default();
+        let mut e = template("itemLedgerEntries").cloned().unwrap_or_default();
         let amount = Decimal::from_str(amount).unwrap_or_default();
         for (k, v) in [
             ("@odata.etag", json!(etag)),
@@ -2026,7 +2214,7 @@ impl Store {
             if s(&item, "type") == "Inventory" {
                 let inv = dec(item.get("inventory")) - qty;
                 item.insert("inventory".into(), num(inv));
-                item.insert("lastModifiedDateTime".into(), json!(now_string()));
+                touch(&mut item);
                 let etag = self.new_etag();
                 item.insert("@odata.etag".into(), json!(etag));
                 self.replace(route, company, "items", item.clone());
@@ -2073,7 +2261,7 @@ impl Store {
         // The posted invoice.
         let inv_no = self.next_number(company, "salesInvoices", "S-INV");
         let inv_id = self.new_id();
-        let mut inv = template::<SalesInvoice>().unwrap_or_default();
+        let mut inv = template("salesInvoices").cloned().unwrap_or_default();
         for (k, v) in &order {
             if inv.contains_key(k) && k != "number" && k != "id" && k != "status" {
                 inv.insert(k.clone(), v.clone());
@@ -2101,7 +2289,7 @@ impl Store {
             if q.is_zero() && s(l, "lineType") != "Comment" {
                 continue;
             }
-            let mut il = template::<SalesInvoiceLine>().unwrap_or_default();
+            let mut il = template("salesInvoiceLines").cloned().unwrap_or_default();
             for (k, v) in l {
                 if il.contains_key(k) {
                     il.insert(k.clone(), v.clone());
@@ -2167,7 +2355,7 @@ impl Store {
         } else if let Some(mut o) = self.find(route, company, "salesOrders", &order_id) {
             let etag = self.new_etag();
             o.insert("@odata.etag".into(), json!(etag));
-            o.insert("lastModifiedDateTime".into(), json!(now_string()));
+            touch(&mut o);
             self.replace(route, company, "salesOrders", o);
         }
         Ok(())
@@ -2210,7 +2398,7 @@ impl Store {
             &s(&inv, "customerNumber"),
         )?;
         inv.insert("status".into(), json!("Open"));
-        inv.insert("lastModifiedDateTime".into(), json!(now_string()));
+        touch(&mut inv);
         let etag = self.new_etag();
         inv.insert("@odata.etag".into(), json!(etag));
         self.replace(route, company, "salesInvoices", inv);
@@ -2225,9 +2413,9 @@ impl Store {
     ) -> Result<OpResponse, ApiErr> {
         let meta = SetMeta {
             entity: "subscriptions",
-            template: template::<Subscription>(),
-            max: Subscription::MAX_LENGTHS,
-            read_only: Subscription::READ_ONLY,
+            template: template("subscriptions"),
+            max: max_lengths("subscriptions"),
+            read_only: read_only("subscriptions"),
             writable: true,
             series: None,
             unique: None,
@@ -2263,7 +2451,7 @@ impl Store {
                         "The maximum number of subscriptions (200) has been reached.",
                     ));
                 }
-                let mut row = meta.template.clone().unwrap_or_default();
+                let mut row = meta.template.cloned().unwrap_or_default();
                 row.extend(body);
                 let id = self.new_id().simple().to_string();
                 let etag = self.new_etag();
@@ -2300,7 +2488,7 @@ impl Store {
                     .to_rfc3339_opts(SecondsFormat::Secs, true);
                 row.insert("@odata.etag".into(), json!(etag));
                 row.insert("expirationDateTime".into(), json!(expiry));
-                row.insert("lastModifiedDateTime".into(), json!(now_string()));
+                touch(&mut row);
                 if let Some(slot) = self
                     .subscriptions
                     .get_mut(route)
@@ -2324,7 +2512,7 @@ impl Store {
     }
 }
 
-fn method_not_allowed(method: &str, set: &str) -> ApiErr {
+pub(crate) fn method_not_allowed(method: &str, set: &str) -> ApiErr {
     err(
         405,
         "BadRequest_MethodNotAllowed",
