@@ -1253,3 +1253,188 @@ fn every_official_lightspeed_example_decodes() {
         "every exception is used"
     );
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Requests: `POST /customers` and `PUT /customers/{id}` carry the keys both specs require.
+// ---------------------------------------------------------------------------------------------------------
+
+mod customer_requests {
+    use super::*;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    /// The official example answer of a route in a spec.
+    fn official_example(spec: &Spec, method: &str, path: &str, status: &str) -> Value {
+        spec.responses()
+            .into_iter()
+            .find(|(m, p, s, _)| m == method && p == path && s == status)
+            .and_then(|(_, _, _, r)| {
+                r.get("content")?
+                    .as_object()?
+                    .values()
+                    .find_map(|c| c.get("example").cloned())
+            })
+            .unwrap_or_else(|| panic!("{} {method} {path} {status}: no example", spec.version))
+    }
+
+    /// The `required` keys of a request body schema.
+    fn required_keys(spec: &Spec, method: &str, path: &str) -> Vec<String> {
+        let op = spec
+            .doc
+            .pointer(&format!(
+                "/paths/{}/{}",
+                path.replace('~', "~0").replace('/', "~1"),
+                method.to_lowercase()
+            ))
+            .unwrap_or_else(|| panic!("{} has no {method} {path}", spec.version));
+        let schema = op
+            .pointer("/requestBody/content/application~1json/schema")
+            .map(|s| spec.resolve(s))
+            .expect("request schema");
+        let keys: Vec<String> = schema["required"]
+            .as_array()
+            .expect("required keys")
+            .iter()
+            .filter_map(|k| k.as_str().map(str::to_owned))
+            .collect();
+        for k in &keys {
+            assert!(
+                is_nullable(spec, &schema["properties"][k]),
+                "{}: {k} is required and nullable",
+                spec.version
+            );
+        }
+        keys
+    }
+
+    fn specs() -> Option<Vec<Spec>> {
+        let dir = spec_oracle::require_reference_dir()?.join("lightspeed-x/openapi");
+        Some(
+            [
+                ("2.0", "legacy-api-v2-0.json"),
+                ("2026-07", "api-2026-07.json"),
+            ]
+            .into_iter()
+            .map(|(version, file)| Spec {
+                version,
+                doc: read_json(&dir.join(file)),
+            })
+            .collect(),
+        )
+    }
+
+    async fn client(server: &MockServer) -> Client {
+        Client::builder()
+            .base_url(server.uri())
+            .personal_token("tok".into())
+            .unlimited()
+            .build()
+            .await
+            .unwrap()
+    }
+
+    async fn bodies(server: &MockServer, verb: &str) -> Vec<Value> {
+        server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.method.as_str() == verb)
+            .map(|r| serde_json::from_slice(&r.body).expect("JSON body"))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn create_and_update_send_the_required_name_keys() {
+        let Some(specs) = specs() else { return };
+        let server = MockServer::start().await;
+        let v20 = &specs[0];
+        let created = official_example(v20, "POST", "/customers", "201");
+        let read = official_example(v20, "GET", "/customers/{customer_id}", "200");
+        let updated = official_example(v20, "PUT", "/customers/{customer_id}", "200");
+        let id = read["data"]["id"].as_str().unwrap().to_owned();
+        Mock::given(method("POST"))
+            .and(path("/api/2.0/customers"))
+            .respond_with(ResponseTemplate::new(201).set_body_json(&created))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!("/api/2.0/customers/{id}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(&read))
+            .mount(&server)
+            .await;
+        Mock::given(method("PUT"))
+            .and(path(format!("/api/2.0/customers/{id}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(&updated))
+            .mount(&server)
+            .await;
+        let c = client(&server).await;
+        let id = CustomerId::new(id);
+
+        // A company-only customer: both name keys, as null.
+        c.customers()
+            .create(&CustomerInput {
+                company_name: Some("Analytical Engines Ltd".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        // A partial update built from the customer as read: the stored names travel with it.
+        let current = c.customers().get(&id).await.unwrap();
+        assert!(current.first_name.is_some() && current.last_name.is_some());
+        let phone_only = CustomerInput {
+            phone: Some("+64 9 000".into()),
+            ..Default::default()
+        };
+        c.customers()
+            .update(&id, &CustomerUpdate::new(&current, phone_only.clone()))
+            .await
+            .unwrap();
+        // The same through `modify`, which reads the customer first.
+        c.customers().modify(&id, phone_only).await.unwrap();
+        // Clearing a name is explicit.
+        c.customers()
+            .update(
+                &id,
+                &CustomerUpdate::with_names(Some("Ada".into()), None, CustomerInput::default()),
+            )
+            .await
+            .unwrap();
+
+        let posts = bodies(&server, "POST").await;
+        let puts = bodies(&server, "PUT").await;
+        assert_eq!((posts.len(), puts.len()), (1, 3));
+        for spec in &specs {
+            for (verb, route, sent) in [
+                ("POST", "/customers", &posts),
+                ("PUT", "/customers/{customer_id}", &puts),
+            ] {
+                let keys = required_keys(spec, verb, route);
+                assert!(
+                    keys.iter().any(|k| k == "first_name") && keys.iter().any(|k| k == "last_name")
+                );
+                for body in sent {
+                    for k in &keys {
+                        assert!(
+                            body.get(k).is_some(),
+                            "{} {verb} {route}: required key {k} missing from {body}",
+                            spec.version
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            posts[0],
+            json!({"first_name": null, "last_name": null, "company_name": "Analytical Engines Ltd"})
+        );
+        let names = json!({
+            "first_name": current.first_name,
+            "last_name": current.last_name,
+            "phone": "+64 9 000",
+        });
+        assert_eq!(puts[0], names, "the stored names are sent back, never null");
+        assert_eq!(puts[1], names);
+        assert_eq!(puts[2], json!({"first_name": "Ada", "last_name": null}));
+    }
+}
