@@ -1259,6 +1259,43 @@ fn apply_exceptions(label: &str, body: &mut Value, tally: &mut Tally) {
     }
 }
 
+/// Every nullable property at once, then one by one.
+fn check_nullable(
+    label: &str,
+    reader: Reader,
+    body: &Value,
+    nullable: &BTreeSet<SegPath>,
+    t: &mut Tally,
+) {
+    if nullable.is_empty() {
+        return;
+    }
+    let mut all = body.clone();
+    let mut n = 0;
+    for p in nullable {
+        n += set_at(&mut all, p, &Value::Null, true);
+    }
+    if let Err(e) = (reader.decode)(&all) {
+        t.failures.push(format!(
+            "{label}: with all {n} nullable properties null: {e}"
+        ));
+    }
+    for p in nullable {
+        let mut one = body.clone();
+        let hits = set_at(&mut one, p, &Value::Null, true);
+        if hits == 0 {
+            continue;
+        }
+        t.nulled_fields += hits;
+        if let Err(e) = (reader.decode)(&one) {
+            t.failures.push(format!(
+                "{label}: `{}` is nullable in the spec, the client rejects null: {e}",
+                show(p)
+            ));
+        }
+    }
+}
+
 fn check_response_variants(
     oracle: &Oracle,
     ex: &Example,
@@ -1267,34 +1304,8 @@ fn check_response_variants(
     t: &mut Tally,
 ) {
     let label = &ex.label;
-    // Every nullable property at once, then one by one.
     let nullable = oracle.nullable_paths(ex, reader);
-    if !nullable.is_empty() {
-        let mut all = body.clone();
-        let mut n = 0;
-        for p in &nullable {
-            n += set_at(&mut all, p, &Value::Null, true);
-        }
-        if let Err(e) = (reader.decode)(&all) {
-            t.failures.push(format!(
-                "{label}: with all {n} nullable properties null: {e}"
-            ));
-        }
-        for p in &nullable {
-            let mut one = body.clone();
-            let hits = set_at(&mut one, p, &Value::Null, true);
-            if hits == 0 {
-                continue;
-            }
-            t.nulled_fields += hits;
-            if let Err(e) = (reader.decode)(&one) {
-                t.failures.push(format!(
-                    "{label}: `{}` is nullable in the spec, the client rejects null: {e}",
-                    show(p)
-                ));
-            }
-        }
-    }
+    check_nullable(label, reader, body, &nullable, t);
     // `null` where a list is expected: every list inside the records, one by one.
     let mut lists = BTreeSet::new();
     array_paths(body, &mut Vec::new(), &mut lists);
@@ -1316,6 +1327,30 @@ fn check_response_variants(
     if let Some((spec, schema)) = oracle.schema_of(ex) {
         let mut missing = Vec::new();
         missing_properties(spec, schema, body, &mut Vec::new(), &mut missing, 0);
+        // All of them at once, and `null` in every nullable property of that complete body (which
+        // reaches nullable properties of objects the example leaves out).
+        if !missing.is_empty() {
+            let mut complete = body.clone();
+            for (at, value) in &missing {
+                let pointer: String = at.iter().map(|s| format!("/{s}")).collect();
+                let (parent, key) = pointer.rsplit_once('/').unwrap();
+                if let Some(Value::Object(obj)) = complete.pointer_mut(parent) {
+                    obj.insert(key.to_owned(), value.clone());
+                }
+            }
+            match (reader.decode)(&complete) {
+                Ok(_) => check_nullable(
+                    &format!("{label} (complete)"),
+                    reader,
+                    &complete,
+                    &nullable,
+                    t,
+                ),
+                Err(e) => t.failures.push(format!(
+                    "{label}: with every documented property added: {e}"
+                )),
+            }
+        }
         for (at, value) in missing {
             let mut one = body.clone();
             let pointer: String = at.iter().map(|s| format!("/{s}")).collect();
