@@ -30,6 +30,10 @@
 //! examples wrap the user in a one-element list while the schema says an object; the 2026-07 `Sale`
 //! schema is restructured while its examples keep the 2.0 shape (both shapes decode); `Adjustment` is
 //! `type` in `required` and the examples but `adjustment_type` in the properties (both are read).
+//!
+//! Also here, [`customer_requests`]: `POST /customers` and `PUT /customers/{id}` send the keys both specs
+//! require. Run: `cargo test -p lightspeed-x --features sandbox --test spec_decoding -- --nocapture` (the
+//! summary lists what was decoded and what the client does not read).
 
 use lightspeed_x::paging::{Page, Single};
 use lightspeed_x::*;
