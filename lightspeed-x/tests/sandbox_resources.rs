@@ -252,10 +252,13 @@ async fn customers_crud_search_and_tombstones() {
         .customers()
         .update(
             &created.id,
-            &CustomerInput {
-                phone: Some("+44 20 0000".into()),
-                ..Default::default()
-            },
+            &CustomerUpdate::new(
+                &created,
+                CustomerInput {
+                    phone: Some("+44 20 0000".into()),
+                    ..Default::default()
+                },
+            ),
         )
         .await
         .unwrap();

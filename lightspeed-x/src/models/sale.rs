@@ -10,8 +10,11 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// A sale, return, parked or voided sale (`GET /sales`, `/search?type=sales`).
+///
+/// Decoded from the 2.0 shape or the restructured 2026-07 shape (see the `sale_wire` module);
+/// serialised in the 2.0 shape.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, from = "super::sale_wire::SaleWire")]
 pub struct Sale {
     /// Sale id.
     pub id: SaleId,
@@ -34,6 +37,7 @@ pub struct Sale {
     /// State.
     pub state: Option<SaleState>,
     /// Attributes qualifying the state.
+    #[serde(with = "decode::null_default")]
     pub attributes: Vec<SaleAttribute>,
     /// Origin (`USER`, `SHOPIFY`, `ECOMMERCE`...).
     pub source: Option<String>,
@@ -67,12 +71,16 @@ pub struct Sale {
     #[serde(with = "decode::timestamp_opt")]
     pub deleted_at: Option<DateTime<Utc>>,
     /// Lines.
+    #[serde(with = "decode::null_default")]
     pub line_items: Vec<LineItem>,
     /// Payments.
+    #[serde(with = "decode::null_default")]
     pub payments: Vec<Payment>,
     /// Tax totals.
+    #[serde(with = "decode::null_default")]
     pub taxes: Vec<SaleTax>,
     /// Sale-level adjustments such as non-cash fees.
+    #[serde(with = "decode::null_default")]
     pub adjustments: Vec<Adjustment>,
     /// Change counter.
     pub version: Option<Version>,
@@ -143,9 +151,9 @@ impl Sale {
     }
 }
 
-/// A sale line.
+/// A sale line (2.0 or 2026-07 shape).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, from = "super::sale_wire::LineItemWire")]
 pub struct LineItem {
     /// Line id.
     pub id: LineItemId,
@@ -199,6 +207,7 @@ pub struct LineItem {
     /// Salesperson.
     pub salesperson_id: Option<UserId>,
     /// Tax per rate.
+    #[serde(with = "decode::null_default")]
     pub tax_components: Vec<TaxComponent>,
 }
 
@@ -240,9 +249,9 @@ pub struct TaxComponent {
     pub total_tax: Decimal,
 }
 
-/// A payment on a sale.
+/// A payment on a sale (2.0 or 2026-07 shape).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, from = "super::sale_wire::PaymentWire")]
 pub struct Payment {
     /// Payment id.
     pub id: PaymentId,
@@ -263,17 +272,27 @@ pub struct Payment {
     /// Amount (negative for refunds).
     #[serde(with = "decode::decimal")]
     pub amount: Decimal,
-    /// Surcharge.
-    #[serde(with = "decode::decimal_opt")]
-    pub surcharge: Option<Decimal>,
+    /// Card surcharge (`{rule, amount}` in the specs; a bare amount is read as the amount).
+    pub surcharge: Option<Surcharge>,
     /// Processing fee (Lightspeed Payments).
     #[serde(with = "decode::decimal_opt")]
     pub fee: Option<Decimal>,
 }
 
-/// A tax total on a sale.
+/// A surcharge on a payment (`SaleSurcharge` in the specs).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+pub struct Surcharge {
+    /// The rule applied; several rules are consolidated as "n rates".
+    pub rule: Option<String>,
+    /// Surcharge amount.
+    #[serde(with = "decode::decimal")]
+    pub amount: Decimal,
+}
+
+/// A tax total on a sale (2.0 `amount` or 2026-07 `tax`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, from = "super::sale_wire::SaleTaxWire")]
 pub struct SaleTax {
     /// Tax (rate) id.
     pub id: Option<String>,
@@ -287,16 +306,28 @@ pub struct SaleTax {
     pub amount: Decimal,
 }
 
-/// A sale-level adjustment.
+/// A sale-level adjustment (2.0 `type`/`value` or 2026-07 `adjustment_type`/`total`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, from = "super::sale_wire::AdjustmentWire")]
 pub struct Adjustment {
-    /// Kind (`NON_CASH_FEE`...).
+    /// Kind (`NON_CASH_FEE`...), as the examples and `required` name it (`type`).
     #[serde(rename = "type")]
     pub kind: Option<String>,
+    /// Kind, as the schema's properties name it (`adjustment_type`); see [`Adjustment::kind`].
+    pub adjustment_type: Option<String>,
     /// Name.
     pub name: Option<String>,
     /// Value.
     #[serde(with = "decode::decimal")]
     pub value: Decimal,
+    /// Tax per rate.
+    #[serde(with = "decode::null_default")]
+    pub tax_components: Vec<TaxComponent>,
+}
+
+impl Adjustment {
+    /// The kind, from `type` or `adjustment_type` (the specs use both names).
+    pub fn kind(&self) -> Option<&str> {
+        self.kind.as_deref().or(self.adjustment_type.as_deref())
+    }
 }
