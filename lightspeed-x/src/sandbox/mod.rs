@@ -38,13 +38,13 @@
 mod hooks;
 mod oracle;
 mod routes;
-mod shape;
 mod seed;
+mod shape;
 mod state;
 
+pub use oracle::SpecViolation;
 pub use pos_http::sandbox::{FaultConfig, FaultHandle, ServedStats};
 pub use seed::DemoData;
-pub use oracle::SpecViolation;
 pub use state::{Delivery, Record, State, Table};
 
 use crate::client::{Client, ClientBuilder};

@@ -77,7 +77,9 @@ pub(crate) async fn check(State(shared): State<Arc<Shared>>, req: Request, next:
         )
             .into_response();
     }
-    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
     let (parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
         return super::routes::error(StatusCode::INTERNAL_SERVER_ERROR, "unreadable response");

@@ -71,10 +71,16 @@ macro_rules! one_route {
 /// The resource routes of one API version.
 fn api(v: Ver) -> Router<Arc<Shared>> {
     let mut r = Router::new()
-        .route("/retailer", get(move |s: S, h: HeaderMap| retailer(s, h, v)))
+        .route(
+            "/retailer",
+            get(move |s: S, h: HeaderMap| retailer(s, h, v)),
+        )
         .route("/outlets", list_route!(v, Kind::Outlet, outlets, true))
         .route("/outlets/{id}", one_route!(v, Kind::Outlet, outlets))
-        .route("/registers", list_route!(v, Kind::Register, registers, true))
+        .route(
+            "/registers",
+            list_route!(v, Kind::Register, registers, true),
+        )
         .route("/registers/{id}", one_route!(v, Kind::Register, registers))
         .route("/users", list_route!(v, Kind::User, users, false))
         .route("/users/{id}", one_route!(v, Kind::User, users))
@@ -108,7 +114,10 @@ fn api(v: Ver) -> Router<Arc<Shared>> {
             "/consignments",
             get(move |s: S, h: HeaderMap, q: RawQuery| consignments(s, h, q, v)),
         )
-        .route("/consignments/{id}", one_route!(v, Kind::Consignment, consignments))
+        .route(
+            "/consignments/{id}",
+            one_route!(v, Kind::Consignment, consignments),
+        )
         .route(
             "/consignments/{id}/products",
             get(move |s: S, h: HeaderMap, p: Path<String>, q: RawQuery| {
@@ -130,7 +139,10 @@ fn api(v: Ver) -> Router<Arc<Shared>> {
                     one_route!(v, Kind::Product, products).delete(delete_product),
                 )
                 .route("/products/{id}/inventory", get(product_inventory))
-                .route("/inventory", list_route!(v, Kind::Inventory, inventory, false));
+                .route(
+                    "/inventory",
+                    list_route!(v, Kind::Inventory, inventory, false),
+                );
         }
         Ver::Dated => {
             r = r
@@ -918,7 +930,6 @@ async fn search(
     run().unwrap_or_else(|e| e)
 }
 
-
 async fn list_webhooks(AxState(shared): S, headers: HeaderMap) -> Response {
     let run = || -> Result<Response, Response> {
         authorize(&shared, &headers)?;
@@ -1109,7 +1120,10 @@ async fn outlet_taxes(AxState(shared): S, headers: HeaderMap, RawQuery(raw): Raw
             .collect();
         let versions = rows.iter().filter_map(|r| r["version"].as_i64());
         let (min, max) = versions.fold((None, None), |(lo, hi): (Option<i64>, Option<i64>), v| {
-            (Some(lo.map_or(v, |l| l.min(v))), Some(hi.map_or(v, |h| h.max(v))))
+            (
+                Some(lo.map_or(v, |l| l.min(v))),
+                Some(hi.map_or(v, |h| h.max(v))),
+            )
         });
         Ok((
             StatusCode::OK,

@@ -580,6 +580,8 @@ pub(crate) fn seed(st: &mut State, demo: &DemoData, domain_prefix: &str) {
                     cost: p.supply_price,
                     is_included: true,
                     status: Some("SUCCESS".into()),
+                    created_at: c.created_at,
+                    updated_at: c.updated_at,
                     version: Some(Version(v)),
                     ..Default::default()
                 });

@@ -62,7 +62,8 @@ pub(crate) fn render<T: Serialize>(st: &State, kind: Kind, v: Ver, row: &T) -> V
         Kind::Customer => customer(st, o, v),
         Kind::Sale => return sale(st, o, v),
         Kind::PaymentType => payment_type(o, v),
-        Kind::Tax | Kind::Consignment | Kind::ConsignmentProduct | Kind::Shift => {}
+        Kind::ConsignmentProduct => consignment_product(o),
+        Kind::Tax | Kind::Consignment | Kind::Shift => {}
     }
     value
 }
@@ -90,7 +91,11 @@ fn outlet(o: &mut Map<String, Value>, v: Ver) {
 
 fn register(st: &State, o: &mut Map<String, Value>) {
     put_if_null(o, "invoice_suffix", json!(""));
-    put_if_null(o, "receipt_template_id", json!(stable_id(st, "receipt-template")));
+    put_if_null(
+        o,
+        "receipt_template_id",
+        json!(stable_id(st, "receipt-template")),
+    );
 }
 
 /// A stable UUID-shaped id of a store-level object the sandbox does not model.
@@ -129,7 +134,11 @@ fn user(o: &mut Map<String, Value>) {
     put(o, "enabled_mfa", Value::Null);
     put(o, "require_password_change", json!(false));
     put(o, "rules", json!({}));
-    let tail: String = id.chars().filter(char::is_ascii_hexdigit).take(12).collect();
+    let tail: String = id
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .take(12)
+        .collect();
     put(o, "switch_id", json!(format!("usi:{tail}")));
     put(o, "time_until_deletion", Value::Null);
     for k in ["target_daily", "target_weekly", "target_monthly"] {
@@ -162,6 +171,7 @@ fn product(st: &State, o: &mut Map<String, Value>, v: Ver) {
     let _ = st;
     put_if_null(o, "image_url", json!(PLACEHOLDER_IMAGE));
     put_if_null(o, "image_thumbnail_url", json!(PLACEHOLDER_THUMB));
+    put_if_null(o, "supply_price", json!(0));
     // Objects the store has none of are empty objects (as in the spec's examples).
     for k in ["brand", "supplier", "type"] {
         put_if_null(o, k, json!({}));
@@ -182,7 +192,11 @@ fn product(st: &State, o: &mut Map<String, Value>, v: Ver) {
     if v == Ver::Dated {
         put(o, "skuImages", json!([]));
         put(o, "customizations", json!([]));
-        put(o, "packaging", json!({ "breaks_into": [], "made_from": [] }));
+        put(
+            o,
+            "packaging",
+            json!({ "breaks_into": [], "made_from": [] }),
+        );
         let pid = o.get("id").and_then(Value::as_str).unwrap_or("").to_owned();
         if let Some(Value::Array(codes)) = o.get_mut("product_codes") {
             for (n, c) in codes.iter_mut().enumerate() {
@@ -190,6 +204,27 @@ fn product(st: &State, o: &mut Map<String, Value>, v: Ver) {
                     put(c, "id", json!(format!("{pid}-code-{n}")));
                 }
             }
+        }
+    }
+}
+
+/// Consignment lines carry their quantities and cost as decimal strings (`"10.00000"`).
+fn consignment_product(o: &mut Map<String, Value>) {
+    for k in ["count", "received", "cost"] {
+        match o.get(k).cloned() {
+            Some(Value::Number(n)) => {
+                let text = n.to_string();
+                let fixed = text
+                    .parse::<rust_decimal::Decimal>()
+                    .map(|d| format!("{:.5}", d))
+                    .unwrap_or(text);
+                o.insert(k.to_owned(), json!(fixed));
+            }
+            Some(Value::String(_)) => {}
+            _ if k == "received" => {
+                o.insert(k.to_owned(), json!("0.00000"));
+            }
+            _ => {}
         }
     }
 }
@@ -403,8 +438,16 @@ pub(crate) fn retailer(st: &State, v: Ver) -> Value {
         put_if_null(o, "account_status", json!("active"));
         put_if_null(o, "account_type", json!("retailer"));
         put_if_null(o, "culture", json!("en-NZ"));
-        put_if_null(o, "discount_product_id", json!(stable_id(st, "discount-product")));
-        put_if_null(o, "gift_cards", json!({ "enabled": false, "never_enabled": true }));
+        put_if_null(
+            o,
+            "discount_product_id",
+            json!(stable_id(st, "discount-product")),
+        );
+        put_if_null(
+            o,
+            "gift_cards",
+            json!({ "enabled": false, "never_enabled": true }),
+        );
         put_if_null(o, "loyalty", json!({ "enabled": false }));
         let prefix = st.retailer.domain_prefix.clone();
         put_if_null(
