@@ -505,6 +505,56 @@ async fn the_client_reads_and_writes_without_violations() {
             .as_deref()
             .is_some_and(|u| u.starts_with("https://"))
     );
+    let outlet = sandbox.state().outlets().live()[0].id.clone();
+    client
+        .inventory()
+        .set_level(&p.id, &outlet, rust_decimal::Decimal::from(4))
+        .await
+        .unwrap();
+    let levels: Vec<_> = client
+        .products()
+        .inventory(&p.id)
+        .unwrap()
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(levels.iter().any(|i| i.outlet_id == outlet));
+    let _: Vec<_> = client
+        .inventory()
+        .list()
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let outlet_sales = client.sales().search().outlet(&outlet).all().await.unwrap();
+    assert!(!outlet_sales.is_empty());
+    let consignments: Vec<_> = client
+        .consignments()
+        .list()
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let _: Vec<_> = client
+        .consignments()
+        .products(&consignments[0].id)
+        .unwrap()
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let _: Vec<_> = client.shifts().list().stream().try_collect().await.unwrap();
+    let hook = client
+        .webhooks()
+        .create(
+            "https://example.org/contract",
+            lightspeed_x::enums::WebhookType::SaleUpdate,
+        )
+        .await
+        .unwrap();
+    assert_eq!(client.webhooks().list().await.unwrap().len(), 1);
+    client.webhooks().delete(&hook.id).await.unwrap();
     client.products().delete(&p.id).await.unwrap();
     assert!(
         sandbox.spec_violations().is_empty(),
