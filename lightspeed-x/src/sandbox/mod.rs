@@ -175,6 +175,8 @@ pub(crate) struct Shared {
     pub(crate) served: Mutex<std::collections::VecDeque<tokio::time::Instant>>,
     /// Responses that broke the official spec (answered as 500 instead).
     pub(crate) violations: Mutex<Vec<SpecViolation>>,
+    /// Whether requests and responses are checked against the official specs.
+    pub(crate) spec_checks: bool,
 }
 
 impl Shared {
@@ -327,6 +329,7 @@ impl Sandbox {
         let mut faults = config.faults.clone();
         faults.rate_limit = config.rate_limit.or(faults.rate_limit);
         faults.throttle_response = Arc::new(throttle_response);
+        let spec_checks = oracle::wanted(&config);
         let shared = Arc::new(Shared {
             state: Mutex::new(st),
             config,
@@ -335,6 +338,7 @@ impl Sandbox {
             retrying: retrying_tx,
             served: Mutex::new(std::collections::VecDeque::new()),
             violations: Mutex::new(Vec::new()),
+            spec_checks,
         });
         tokio::spawn(deliver_loop(shared.clone(), rx));
         let server = SandboxServer::start(routes::router(shared.clone()), faults).await?;
