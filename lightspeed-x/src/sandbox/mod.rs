@@ -1,14 +1,32 @@
 //! An in-process fake of the X-Series API (feature `sandbox`) for tests, examples and benches.
 //!
 //! It serves the same paths, bodies, paging and errors as the real API for everything this crate
-//! does: `/api/2.0/...` lists with the version cursor (`after`, `before`, `page_size`,
-//! `deleted=true` tombstones), `/api/2.0/search` with offset paging and date filters,
-//! `PUT /api/2.1/products/{id}`, `/api/1.0/token` with rotating refresh tokens, `/connect`
-//! (approves at once and redirects back with a code), 401 `{"error":"Access token is not valid"}`,
-//! 429 with an HTTP-date `Retry-After` once a configured rate limit is passed, and webhook delivery
-//! (form-encoded `payload`, signed `X-Signature`) to the subscribed URLs, sent again with back-off
-//! when the receiver does not accept it ([`WebhookRetry`]). Every change bumps a global version
-//! counter.
+//! does, in two API versions:
+//! - **2.0** (legacy): `/api/2.0/...` lists with the version cursor (`after`, `before`,
+//!   `page_size`, `deleted=true` tombstones), `GET /api/2.0/inventory` and
+//!   `/products/{id}/inventory`, `/api/2.0/search` with offset paging and date filters,
+//!   `PUT /api/2.1/products/{id}`, and the 2.0 BETA webhooks;
+//! - **2026-07** (`/api/2026-07/...`): the same resources in that version's shapes (a sale with
+//!   nested totals, sources and line pricing; products with packaging and customizations), with
+//!   `PUT /products/{id}` taking the 2.1 body, `POST /inventory` (filter body, `size` up to 5,000,
+//!   a bare array of records with `current_inventory_level`), `GET /inventory/{product_id}`,
+//!   `POST /stock_adjustments` and `/custom_inventory_adjustment_reasons`; `GET /inventory` and
+//!   `/products/{id}/inventory` do not exist there and answer 404.
+//!
+//! Besides: `/api/1.0/token` with rotating refresh tokens, `/connect` (approves at once and
+//! redirects back with a code), 401 `{"error":"Access token is not valid"}`, 429 with an HTTP-date
+//! `Retry-After` once a configured rate limit is passed, and webhook delivery (form-encoded
+//! `payload`, signed `X-Signature`) to the subscribed URLs, sent again with back-off when the
+//! receiver does not accept it ([`WebhookRetry`]). Every change bumps a global version counter.
+//!
+//! **The official specs referee every exchange.** When the reference folder is found
+//! (`spec_oracle::reference_dir`), every request is validated against the OpenAPI spec of its
+//! version (path, query, JSON body) and refused with the API's own 400/422 when it does not match,
+//! and every response is validated before it is sent: a response that breaks the spec is answered
+//! as HTTP 500 naming the violations and recorded in [`Sandbox::spec_violations`], so a test that
+//! meets it fails loudly. Responses are shaped by the sandbox's own field lists (every documented
+//! key, `null` only where the spec allows it, the walk-in customer on sales without one, a
+//! placeholder image on products without one). [`SandboxConfig::spec_checks`] turns the checks off.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -35,11 +53,15 @@
 //! connections and "committed, then the response was lost"; change them at run time with
 //! [`Sandbox::faults`].
 
+mod adjustments;
 mod hooks;
+mod oracle;
 mod routes;
 mod seed;
+mod shape;
 mod state;
 
+pub use oracle::SpecViolation;
 pub use pos_http::sandbox::{FaultConfig, FaultHandle, ServedStats};
 pub use seed::DemoData;
 pub use state::{Delivery, Record, State, Table};
@@ -74,6 +96,12 @@ pub struct SandboxConfig {
     pub faults: FaultConfig,
     /// How a webhook delivery the receiver did not accept is sent again.
     pub webhook_retry: WebhookRetry,
+    /// Check every request and response against the official OpenAPI spec of its version (when
+    /// the reference folder is found, see `spec_oracle::reference_dir`). On: a request the spec
+    /// refuses gets the API's 400/422; a response that breaks the spec is answered as a 500 naming
+    /// the violations and recorded in [`Sandbox::spec_violations`]. Turn off only to measure the
+    /// sandbox without the checks.
+    pub spec_checks: bool,
 }
 
 /// How the sandbox sends a webhook again when its receiver did not answer 2xx within 5 seconds.
@@ -111,6 +139,7 @@ impl Default for SandboxConfig {
             rate_limit: None,
             faults: FaultConfig::none(),
             webhook_retry: WebhookRetry::default(),
+            spec_checks: true,
         }
     }
 }
@@ -144,6 +173,10 @@ pub(crate) struct Shared {
     /// Deliveries waiting to be sent again.
     retrying: watch::Sender<u64>,
     pub(crate) served: Mutex<std::collections::VecDeque<tokio::time::Instant>>,
+    /// Responses that broke the official spec (answered as 500 instead).
+    pub(crate) violations: Mutex<Vec<SpecViolation>>,
+    /// Whether requests and responses are checked against the official specs.
+    pub(crate) spec_checks: bool,
 }
 
 impl Shared {
@@ -296,6 +329,7 @@ impl Sandbox {
         let mut faults = config.faults.clone();
         faults.rate_limit = config.rate_limit.or(faults.rate_limit);
         faults.throttle_response = Arc::new(throttle_response);
+        let spec_checks = oracle::wanted(&config);
         let shared = Arc::new(Shared {
             state: Mutex::new(st),
             config,
@@ -303,6 +337,8 @@ impl Sandbox {
             pending: pending_tx,
             retrying: retrying_tx,
             served: Mutex::new(std::collections::VecDeque::new()),
+            violations: Mutex::new(Vec::new()),
+            spec_checks,
         });
         tokio::spawn(deliver_loop(shared.clone(), rx));
         let server = SandboxServer::start(routes::router(shared.clone()), faults).await?;
@@ -529,6 +565,14 @@ impl Sandbox {
                 c.id = CustomerId(st.new_id());
             }
             c.created_at.get_or_insert_with(chrono::Utc::now);
+            if c.updated_at.is_none() {
+                c.updated_at = c.created_at;
+            }
+            // The store gives every customer a code (searchable, like the POS does).
+            if c.customer_code.as_deref().is_none_or(str::is_empty) {
+                let tail = c.id.0.rsplit('-').next().unwrap_or("0").to_uppercase();
+                c.customer_code = Some(format!("C-{tail}"));
+            }
             st.upsert(|s| &mut s.customers, c)
         };
         self.shared.emit(hooks::customer_event(&c));
@@ -612,6 +656,21 @@ impl Sandbox {
         self.flush_webhooks().await;
         let mut rx = self.retrying.clone();
         let _ = rx.wait_for(|n| *n == 0).await;
+    }
+
+    /// Responses the sandbox was about to send that broke the official spec (each was answered as
+    /// a 500 instead). Empty when every response matched, or when the checks are off.
+    pub fn spec_violations(&self) -> Vec<SpecViolation> {
+        self.shared
+            .violations
+            .lock()
+            .map(|v| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// Whether requests and responses are being checked against the official specs.
+    pub fn spec_checks_active(&self) -> bool {
+        oracle::enabled(&self.shared)
     }
 
     /// What the server served (requests by route, injected faults).

@@ -56,6 +56,11 @@ fn round5(d: Decimal) -> Decimal {
     d.round_dp(5)
 }
 
+/// The SKU the store gives a product created without one (a running number, as on the POS).
+fn auto_sku(st: &State) -> String {
+    (10_000 + st.products.all().count()).to_string()
+}
+
 /// Creates a product (or a family of variants) as `POST /products` does; returns the new ids.
 pub(crate) fn insert_product(st: &mut State, input: &ProductCreate) -> Vec<ProductId> {
     let now = Utc::now();
@@ -107,7 +112,7 @@ pub(crate) fn insert_product(st: &mut State, input: &ProductCreate) -> Vec<Produ
     let mut levels = Vec::new();
     if input.variants.is_empty() {
         let mut p = base(st, family.clone());
-        p.sku = input.sku.clone();
+        p.sku = Some(input.sku.clone().unwrap_or_else(|| auto_sku(st)));
         p.product_codes = input.product_codes.clone();
         let (i, e) = prices(input.price_including_tax, input.price_excluding_tax);
         p.price_including_tax = i;
@@ -130,7 +135,7 @@ pub(crate) fn insert_product(st: &mut State, input: &ProductCreate) -> Vec<Produ
             if n > 0 {
                 p.variant_parent_id = Some(family.clone());
             }
-            p.sku = v.sku.clone();
+            p.sku = Some(v.sku.clone().unwrap_or_else(|| auto_sku(st)));
             p.variant_options = v
                 .variant_definitions
                 .iter()
@@ -213,6 +218,8 @@ const PRODUCTS: [&str; 9] = [
 ];
 
 /// Fills an empty state with demo data.
+// `..Default::default()` keeps the seed compiling when the models gain fields.
+#[allow(clippy::needless_update)]
 pub(crate) fn seed(st: &mut State, demo: &DemoData, domain_prefix: &str) {
     let mut rng = StdRng::seed_from_u64(demo.seed);
     let first_tz = demo.outlets.first().map(|o| o.1).unwrap_or(chrono_tz::UTC);
@@ -580,6 +587,8 @@ pub(crate) fn seed(st: &mut State, demo: &DemoData, domain_prefix: &str) {
                     cost: p.supply_price,
                     is_included: true,
                     status: Some("SUCCESS".into()),
+                    created_at: c.created_at,
+                    updated_at: c.updated_at,
                     version: Some(Version(v)),
                     ..Default::default()
                 });
@@ -587,6 +596,25 @@ pub(crate) fn seed(st: &mut State, demo: &DemoData, domain_prefix: &str) {
             st.consignment_products.insert(c.id.0.clone(), lines);
         }
     }
+}
+
+/// The store's walk-in customer (`customer_code` `WALKIN`), created when the store has none yet.
+pub(crate) fn ensure_walkin(st: &mut State) -> CustomerId {
+    if let Some(c) = st
+        .customers
+        .all()
+        .find(|c| c.customer_code.as_deref() == Some("WALKIN"))
+    {
+        return c.id.clone();
+    }
+    let walkin = Customer {
+        id: CustomerId(st.new_id()),
+        customer_code: Some("WALKIN".into()),
+        created_at: Some(Utc::now()),
+        updated_at: Some(Utc::now()),
+        ..Default::default()
+    };
+    st.upsert(|s| &mut s.customers, walkin).id
 }
 
 /// Builds a sale from lines: totals, taxes and a payment for completed sales.
@@ -657,7 +685,8 @@ pub(crate) fn build_sale(
             .find(|u| u.restricted_outlet_ids.contains(&outlet.id))
             .or_else(|| users.first())
             .map(|u| u.id.clone()),
-        customer_id: customer,
+        // A sale without a customer belongs to the store's walk-in customer, as on the real API.
+        customer_id: Some(customer.unwrap_or_else(|| ensure_walkin(st))),
         invoice_number: Some(invoice.clone()),
         receipt_number: Some(invoice),
         status,
