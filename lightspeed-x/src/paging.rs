@@ -25,25 +25,17 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// `{"min": .., "max": ..}` of a page. The date versions may send `null` (an empty page); it is
-/// read as `0`, which never moves a cursor.
+/// `{"min": .., "max": ..}` of a page.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct VersionRange {
     /// Lowest version in the page.
-    #[serde(deserialize_with = "null_as_zero")]
     pub min: Version,
     /// Highest version in the page: the next `after`.
-    #[serde(deserialize_with = "null_as_zero")]
     pub max: Version,
 }
 
-fn null_as_zero<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Version, D::Error> {
-    Ok(Option::<Version>::deserialize(d)?.unwrap_or_default())
-}
-
-/// One page of a list: `{"data": [...], "version": {"min", "max"}}` (a bare array is read as a
-/// page without `version`).
+/// One page of a 2.0 list: `{"data": [...], "version": {"min", "max"}}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(bound(deserialize = "T: DeserializeOwned"))]
 pub struct Page<T> {
