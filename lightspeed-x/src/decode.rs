@@ -275,6 +275,104 @@ pub mod int_lenient {
     }
 }
 
+/// A list (or any `Default` value) where `null` means empty: `null` where a list is expected is `[]`.
+pub mod null_default {
+    use super::*;
+
+    /// Deserialises a value, or its default for `null`.
+    pub fn deserialize<'de, D, T>(d: D) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de> + Default,
+    {
+        Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+    }
+
+    /// Serialises the value as it is.
+    pub fn serialize<S: Serializer, T: serde::Serialize>(
+        value: &T,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        value.serialize(s)
+    }
+}
+
+/// A map of strings (image sizes by name) where entries of another type, added by a newer API, are
+/// skipped and `null` is an empty map.
+pub mod string_map {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// Deserialises the string entries of a JSON object.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, String>, D::Error> {
+        let m: Option<BTreeMap<String, serde_json::Value>> = Option::deserialize(d)?;
+        Ok(m.unwrap_or_default()
+            .into_iter()
+            .filter_map(|(k, v)| match v {
+                serde_json::Value::String(s) => Some((k, s)),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Serialises the map.
+    pub fn serialize<S: Serializer>(
+        value: &std::collections::BTreeMap<String, String>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(value, s)
+    }
+}
+
+/// A map of decimals (totals by name). Entries that are objects, lists, booleans or `null` (added by a
+/// newer API) are skipped and a `null` map is empty; a number or string that is no decimal is an error.
+pub mod decimal_map {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// Deserialises the decimal entries of a JSON object.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, Decimal>, D::Error> {
+        let m: Option<BTreeMap<String, serde_json::Value>> = Option::deserialize(d)?;
+        let mut out = BTreeMap::new();
+        for (k, v) in m.unwrap_or_default() {
+            let text = match &v {
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::String(t) if t.trim().is_empty() => continue,
+                serde_json::Value::String(t) => t.clone(),
+                _ => continue,
+            };
+            let value = parse_decimal(&text)
+                .ok_or_else(|| D::Error::custom(format!("invalid decimal {text:?} for {k:?}")))?;
+            out.insert(k, value);
+        }
+        Ok(out)
+    }
+
+    /// Serialises the map with numbers.
+    pub fn serialize<S: Serializer>(
+        value: &std::collections::BTreeMap<String, Decimal>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(value.len()))?;
+        for (k, v) in value {
+            m.serialize_entry(k, &DecimalNumber(v))?;
+        }
+        m.end()
+    }
+
+    struct DecimalNumber<'a>(&'a Decimal);
+    impl serde::Serialize for DecimalNumber<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            serialize_decimal_number(self.0, s)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

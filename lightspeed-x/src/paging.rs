@@ -42,9 +42,32 @@ pub struct Page<T> {
     /// The objects.
     #[serde(default)]
     pub data: Vec<T>,
-    /// The version range, when sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The version range, when sent (`{"min": null, "max": null}` on an empty page is `None`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "version_range_opt"
+    )]
     pub version: Option<VersionRange>,
+}
+
+/// `version` of a page: `min` and `max` are `null` when the result set is empty (2026-07 spec).
+fn version_range_opt<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<VersionRange>, D::Error> {
+    #[derive(Deserialize)]
+    struct Raw {
+        #[serde(default)]
+        min: Option<Version>,
+        #[serde(default)]
+        max: Option<Version>,
+    }
+    Ok(Option::<Raw>::deserialize(d)?.and_then(|r| {
+        r.max.map(|max| VersionRange {
+            min: r.min.unwrap_or(max),
+            max,
+        })
+    }))
 }
 
 impl<T: Versioned> Page<T> {
@@ -59,11 +82,37 @@ impl<T: Versioned> Page<T> {
 }
 
 /// A single object: `{"data": {...}}`.
+///
+/// The official 2.0 and 2026-07 examples of `GET /user` and `GET /users/{id}` wrap the object in a
+/// one-element list (`{"data": [{...}]}`) although their schema says an object; both are accepted.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(bound(deserialize = "T: DeserializeOwned"))]
 pub struct Single<T> {
     /// The object.
+    #[serde(deserialize_with = "object_or_one_element_list")]
     pub data: T,
+}
+
+fn object_or_one_element_list<'de, D, T>(d: D) -> std::result::Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    use serde::de::Error as _;
+    // The inner path is kept in the message, as the value is decoded from a buffer.
+    fn decode<T: DeserializeOwned>(v: &serde_json::Value) -> std::result::Result<T, String> {
+        serde_path_to_error::deserialize(v).map_err(|e| format!("{}: {}", e.path(), e.inner()))
+    }
+    let value = serde_json::Value::deserialize(d)?;
+    match decode(&value) {
+        Ok(t) => Ok(t),
+        Err(first) => match &value {
+            serde_json::Value::Array(items) if items.len() == 1 => {
+                decode(&items[0]).map_err(D::Error::custom)
+            }
+            _ => Err(D::Error::custom(first)),
+        },
+    }
 }
 
 /// How the pages of a list are requested.

@@ -244,10 +244,13 @@ pub struct WebhookSale {
     /// Customer snapshot.
     pub customer: Option<WebhookCustomer>,
     /// Lines.
+    #[serde(with = "decode::null_default")]
     pub register_sale_products: Vec<WebhookSaleProduct>,
     /// Payments.
+    #[serde(with = "decode::null_default")]
     pub register_sale_payments: Vec<WebhookSalePayment>,
     /// Tax totals.
+    #[serde(with = "decode::null_default")]
     pub taxes: Vec<WebhookSaleTax>,
     /// Totals.
     pub totals: WebhookSaleTotals,
@@ -470,6 +473,7 @@ pub struct WebhookProduct {
     /// External reference.
     pub source_id: Option<String>,
     /// Stock per outlet (may be stale; prefer `inventory.update`).
+    #[serde(with = "decode::null_default")]
     pub inventory: Vec<WebhookInventoryRecord>,
     /// Deleted.
     #[serde(with = "decode::timestamp_opt")]
@@ -548,24 +552,12 @@ pub struct WebhookRegisterClosure {
     #[serde(with = "decode::timestamp_opt")]
     pub register_close_time: Option<DateTime<Utc>>,
     /// Totals by name (`sales`, `tax`, `payments`...).
-    #[serde(deserialize_with = "decimal_map")]
+    #[serde(deserialize_with = "decode::decimal_map::deserialize")]
     pub totals: BTreeMap<String, Decimal>,
     /// Taxes by tax id.
     pub taxes: BTreeMap<String, WebhookClosureTax>,
     /// Payments by payment type id.
     pub payments_summary: BTreeMap<String, WebhookClosurePayment>,
-}
-
-fn decimal_map<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<BTreeMap<String, Decimal>, D::Error> {
-    #[derive(Deserialize)]
-    struct D1(#[serde(with = "decode::decimal")] Decimal);
-    let m: Option<BTreeMap<String, D1>> = Option::deserialize(d)?;
-    Ok(m.unwrap_or_default()
-        .into_iter()
-        .map(|(k, v)| (k, v.0))
-        .collect())
 }
 
 /// A tax total in a register closure.

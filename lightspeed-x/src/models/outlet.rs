@@ -50,6 +50,7 @@ pub struct Outlet {
     #[serde(with = "decode::string_opt")]
     pub longitude: Option<String>,
     /// Extra attributes such as `order_reference_prefix`.
+    #[serde(with = "decode::null_default")]
     pub attributes: Vec<Attribute>,
     /// When the outlet was deleted (only listed with `deleted=true`).
     #[serde(with = "decode::timestamp_opt")]

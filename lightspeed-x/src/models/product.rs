@@ -26,6 +26,7 @@ pub struct Product {
     /// SKU (should be unique).
     pub sku: Option<String>,
     /// Barcodes and other codes; the first is the default.
+    #[serde(with = "decode::null_default")]
     pub product_codes: Vec<ProductCode>,
     /// Supplier code.
     pub supplier_code: Option<String>,
@@ -49,6 +50,7 @@ pub struct Product {
     /// The family's parent product, for a variant.
     pub variant_parent_id: Option<ProductId>,
     /// This variant's options (e.g. Colour = Black).
+    #[serde(with = "decode::null_default")]
     pub variant_options: Vec<VariantOption>,
     /// Number of variants in the family.
     #[serde(with = "decode::int_lenient")]
@@ -74,6 +76,7 @@ pub struct Product {
     /// Supplier details.
     pub supplier: Option<Supplier>,
     /// All suppliers of the product.
+    #[serde(with = "decode::null_default")]
     pub product_suppliers: Vec<ProductSupplier>,
     /// Category (formerly product type).
     pub product_type_id: Option<ProductTypeId>,
@@ -81,10 +84,13 @@ pub struct Product {
     #[serde(rename = "type")]
     pub product_type: Option<ProductType>,
     /// Tags.
+    #[serde(with = "decode::null_default")]
     pub tag_ids: Vec<TagId>,
     /// Tags with names (the API calls them categories).
+    #[serde(with = "decode::null_default")]
     pub categories: Vec<Category>,
     /// Images.
+    #[serde(with = "decode::null_default")]
     pub images: Vec<Image>,
     /// Main image URL.
     pub image_url: Option<String>,
@@ -252,6 +258,7 @@ pub struct Image {
     /// Full-size URL.
     pub url: Option<String>,
     /// URLs per size (`original`, `standard`, `thumb`, `sl`, `sm`, `ss`, `st`).
+    #[serde(with = "decode::string_map")]
     pub sizes: BTreeMap<String, String>,
     /// Change counter.
     pub version: Option<Version>,

@@ -34,6 +34,7 @@ pub struct Sale {
     /// State.
     pub state: Option<SaleState>,
     /// Attributes qualifying the state.
+    #[serde(with = "decode::null_default")]
     pub attributes: Vec<SaleAttribute>,
     /// Origin (`USER`, `SHOPIFY`, `ECOMMERCE`...).
     pub source: Option<String>,
@@ -67,12 +68,16 @@ pub struct Sale {
     #[serde(with = "decode::timestamp_opt")]
     pub deleted_at: Option<DateTime<Utc>>,
     /// Lines.
+    #[serde(with = "decode::null_default")]
     pub line_items: Vec<LineItem>,
     /// Payments.
+    #[serde(with = "decode::null_default")]
     pub payments: Vec<Payment>,
     /// Tax totals.
+    #[serde(with = "decode::null_default")]
     pub taxes: Vec<SaleTax>,
     /// Sale-level adjustments such as non-cash fees.
+    #[serde(with = "decode::null_default")]
     pub adjustments: Vec<Adjustment>,
     /// Change counter.
     pub version: Option<Version>,
@@ -199,6 +204,7 @@ pub struct LineItem {
     /// Salesperson.
     pub salesperson_id: Option<UserId>,
     /// Tax per rate.
+    #[serde(with = "decode::null_default")]
     pub tax_components: Vec<TaxComponent>,
 }
 
@@ -263,12 +269,38 @@ pub struct Payment {
     /// Amount (negative for refunds).
     #[serde(with = "decode::decimal")]
     pub amount: Decimal,
-    /// Surcharge.
-    #[serde(with = "decode::decimal_opt")]
-    pub surcharge: Option<Decimal>,
+    /// Card surcharge (`{rule, amount}` in the specs).
+    #[serde(deserialize_with = "surcharge_opt")]
+    pub surcharge: Option<Surcharge>,
     /// Processing fee (Lightspeed Payments).
     #[serde(with = "decode::decimal_opt")]
     pub fee: Option<Decimal>,
+}
+
+/// A surcharge on a payment (`SaleSurcharge` in the specs).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Surcharge {
+    /// The rule applied; several rules are consolidated as "n rates".
+    pub rule: Option<String>,
+    /// Surcharge amount.
+    #[serde(with = "decode::decimal")]
+    pub amount: Decimal,
+}
+
+/// A surcharge as the specs document it (an object), or a bare amount as older payloads sent it.
+fn surcharge_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Surcharge>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Object(Surcharge),
+        Amount(#[serde(with = "decode::decimal_opt")] Option<Decimal>),
+    }
+    Ok(match Option::<Raw>::deserialize(d)? {
+        None => None,
+        Some(Raw::Object(s)) => Some(s),
+        Some(Raw::Amount(a)) => a.map(|amount| Surcharge { rule: None, amount }),
+    })
 }
 
 /// A tax total on a sale.
@@ -291,12 +323,24 @@ pub struct SaleTax {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Adjustment {
-    /// Kind (`NON_CASH_FEE`...).
+    /// Kind (`NON_CASH_FEE`...), as the examples and `required` name it (`type`).
     #[serde(rename = "type")]
     pub kind: Option<String>,
+    /// Kind, as the schema's properties name it (`adjustment_type`); see [`Adjustment::kind`].
+    pub adjustment_type: Option<String>,
     /// Name.
     pub name: Option<String>,
     /// Value.
     #[serde(with = "decode::decimal")]
     pub value: Decimal,
+    /// Tax per rate.
+    #[serde(with = "decode::null_default")]
+    pub tax_components: Vec<TaxComponent>,
+}
+
+impl Adjustment {
+    /// The kind, from `type` or `adjustment_type` (the specs use both names).
+    pub fn kind(&self) -> Option<&str> {
+        self.kind.as_deref().or(self.adjustment_type.as_deref())
+    }
 }

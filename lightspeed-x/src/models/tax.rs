@@ -19,6 +19,7 @@ pub struct Tax {
     #[serde(with = "decode::flexible_bool")]
     pub is_default: bool,
     /// The rates that make up the tax.
+    #[serde(with = "decode::null_default")]
     pub rates: Vec<TaxRate>,
     /// Deleted.
     #[serde(with = "decode::timestamp_opt")]

@@ -24,6 +24,7 @@ pub struct User {
     /// Account type.
     pub account_type: Option<AccountType>,
     /// Roles.
+    #[serde(with = "decode::null_default")]
     pub roles: Vec<Role>,
     /// Whether the user may sign in.
     #[serde(with = "decode::flexible_bool")]
@@ -31,8 +32,10 @@ pub struct User {
     /// Outlet restriction (deprecated).
     pub restricted_outlet_id: Option<OutletId>,
     /// Outlets the user is restricted to.
+    #[serde(with = "decode::null_default")]
     pub restricted_outlet_ids: Vec<OutletId>,
     /// Permission names.
+    #[serde(with = "decode::null_default")]
     pub permissions: Vec<String>,
     /// Whether this is the account owner.
     #[serde(with = "decode::flexible_bool")]
