@@ -36,10 +36,13 @@
 //! [`Sandbox::faults`].
 
 mod hooks;
+mod oracle;
 mod routes;
 mod seed;
+mod shape;
 mod state;
 
+pub use oracle::SpecViolation;
 pub use pos_http::sandbox::{FaultConfig, FaultHandle, ServedStats};
 pub use seed::DemoData;
 pub use state::{Delivery, Record, State, Table};
@@ -74,6 +77,12 @@ pub struct SandboxConfig {
     pub faults: FaultConfig,
     /// How a webhook delivery the receiver did not accept is sent again.
     pub webhook_retry: WebhookRetry,
+    /// Check every request and response against the official OpenAPI spec of its version (when
+    /// the reference folder is found, see `spec_oracle::reference_dir`). On: a request the spec
+    /// refuses gets the API's 400/422; a response that breaks the spec is answered as a 500 naming
+    /// the violations and recorded in [`Sandbox::spec_violations`]. Turn off only to measure the
+    /// sandbox without the checks.
+    pub spec_checks: bool,
 }
 
 /// How the sandbox sends a webhook again when its receiver did not answer 2xx within 5 seconds.
@@ -111,6 +120,7 @@ impl Default for SandboxConfig {
             rate_limit: None,
             faults: FaultConfig::none(),
             webhook_retry: WebhookRetry::default(),
+            spec_checks: true,
         }
     }
 }
@@ -144,6 +154,8 @@ pub(crate) struct Shared {
     /// Deliveries waiting to be sent again.
     retrying: watch::Sender<u64>,
     pub(crate) served: Mutex<std::collections::VecDeque<tokio::time::Instant>>,
+    /// Responses that broke the official spec (answered as 500 instead).
+    pub(crate) violations: Mutex<Vec<SpecViolation>>,
 }
 
 impl Shared {
@@ -303,6 +315,7 @@ impl Sandbox {
             pending: pending_tx,
             retrying: retrying_tx,
             served: Mutex::new(std::collections::VecDeque::new()),
+            violations: Mutex::new(Vec::new()),
         });
         tokio::spawn(deliver_loop(shared.clone(), rx));
         let server = SandboxServer::start(routes::router(shared.clone()), faults).await?;
@@ -612,6 +625,21 @@ impl Sandbox {
         self.flush_webhooks().await;
         let mut rx = self.retrying.clone();
         let _ = rx.wait_for(|n| *n == 0).await;
+    }
+
+    /// Responses the sandbox was about to send that broke the official spec (each was answered as
+    /// a 500 instead). Empty when every response matched, or when the checks are off.
+    pub fn spec_violations(&self) -> Vec<SpecViolation> {
+        self.shared
+            .violations
+            .lock()
+            .map(|v| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// Whether requests and responses are being checked against the official specs.
+    pub fn spec_checks_active(&self) -> bool {
+        oracle::enabled(&self.shared)
     }
 
     /// What the server served (requests by route, injected faults).

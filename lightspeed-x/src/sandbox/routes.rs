@@ -28,99 +28,154 @@ type S = AxState<Arc<Shared>>;
 const DEFAULT_PAGE: usize = 1000;
 const MAX_PAGE: usize = 10_000;
 
+/// The API version a route was reached under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ver {
+    /// `/api/2.0` (and `/api/2.1` for product writes).
+    Legacy,
+    /// `/api/2026-07`.
+    Dated,
+}
+
+/// The kind of record a route answers with (its shape differs per version).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Outlet,
+    Register,
+    User,
+    Product,
+    Inventory,
+    Customer,
+    Sale,
+    PaymentType,
+    Tax,
+    Consignment,
+    ConsignmentProduct,
+    Shift,
+}
+
+macro_rules! list_route {
+    ($v:expr, $kind:expr, $table:ident, $deleted:expr) => {
+        get(move |s: S, h: HeaderMap, q: RawQuery| {
+            list(s, h, q, |st| &st.$table, $deleted, $v, $kind)
+        })
+    };
+}
+
+macro_rules! one_route {
+    ($v:expr, $kind:expr, $table:ident) => {
+        get(move |s: S, h: HeaderMap, p: Path<String>| one(s, h, p, |st| &st.$table, $v, $kind))
+    };
+}
+
+/// The resource routes of one API version.
+fn api(v: Ver) -> Router<Arc<Shared>> {
+    let mut r = Router::new()
+        .route(
+            "/retailer",
+            get(move |s: S, h: HeaderMap| retailer(s, h, v)),
+        )
+        .route("/outlets", list_route!(v, Kind::Outlet, outlets, true))
+        .route("/outlets/{id}", one_route!(v, Kind::Outlet, outlets))
+        .route(
+            "/registers",
+            list_route!(v, Kind::Register, registers, true),
+        )
+        .route("/registers/{id}", one_route!(v, Kind::Register, registers))
+        .route("/users", list_route!(v, Kind::User, users, false))
+        .route("/users/{id}", one_route!(v, Kind::User, users))
+        .route("/user", get(move |s: S, h: HeaderMap| me(s, h, v)))
+        .route(
+            "/products",
+            list_route!(v, Kind::Product, products, true).post(create_product),
+        )
+        .route(
+            "/customers",
+            list_route!(v, Kind::Customer, customers, true)
+                .post(move |s: S, h: HeaderMap, b: Bytes| create_customer(s, h, b, v)),
+        )
+        .route(
+            "/customers/{id}",
+            one_route!(v, Kind::Customer, customers)
+                .put(move |s: S, h: HeaderMap, p: Path<String>, b: Bytes| {
+                    update_customer(s, h, p, b, v)
+                })
+                .delete(delete_customer),
+        )
+        .route("/sales", list_route!(v, Kind::Sale, sales, false))
+        .route("/sales/{id}", one_route!(v, Kind::Sale, sales))
+        .route(
+            "/payment_types",
+            list_route!(v, Kind::PaymentType, payment_types, false),
+        )
+        .route("/taxes", list_route!(v, Kind::Tax, taxes, false))
+        .route("/outlet_taxes", get(outlet_taxes))
+        .route(
+            "/consignments",
+            get(move |s: S, h: HeaderMap, q: RawQuery| consignments(s, h, q, v)),
+        )
+        .route(
+            "/consignments/{id}",
+            one_route!(v, Kind::Consignment, consignments),
+        )
+        .route(
+            "/consignments/{id}/products",
+            get(move |s: S, h: HeaderMap, p: Path<String>, q: RawQuery| {
+                consignment_products(s, h, p, q, v)
+            }),
+        )
+        .route("/shifts", list_route!(v, Kind::Shift, shifts, false))
+        .route(
+            "/search",
+            get(move |s: S, h: HeaderMap, q: RawQuery| search(s, h, q, v)),
+        )
+        .route("/webhooks", get(list_webhooks).post(create_webhook))
+        .route("/webhooks/{id}", axum::routing::delete(delete_webhook));
+    match v {
+        Ver::Legacy => {
+            r = r
+                .route(
+                    "/products/{id}",
+                    one_route!(v, Kind::Product, products).delete(delete_product),
+                )
+                .route("/products/{id}/inventory", get(product_inventory))
+                .route(
+                    "/inventory",
+                    list_route!(v, Kind::Inventory, inventory, false),
+                );
+        }
+        Ver::Dated => {
+            r = r
+                .route(
+                    "/products/{id}",
+                    one_route!(v, Kind::Product, products)
+                        .delete(delete_product)
+                        .put(update_product),
+                )
+                // 2026-07 has no `GET /inventory`: it answers like an unknown route.
+                .route(
+                    "/inventory",
+                    post(inventory_filter)
+                        .fallback(|| async { error(StatusCode::NOT_FOUND, "Not Found") }),
+                )
+                .route("/inventory/{product_id}", get(inventory_of_product));
+        }
+    }
+    r
+}
+
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/connect", get(connect))
         .route("/api/1.0/token", post(token))
-        .route("/api/2.0/retailer", get(retailer))
-        .route(
-            "/api/2.0/outlets",
-            get(|s: S, h: HeaderMap, q: RawQuery| list(s, h, q, |st| &st.outlets, true)),
-        )
-        .route(
-            "/api/2.0/outlets/{id}",
-            get(|s: S, h: HeaderMap, p: Path<String>| one(s, h, p, |st| &st.outlets)),
-        )
-        .route(
-            "/api/2.0/registers",
-            get(|s: S, h: HeaderMap, q: RawQuery| list(s, h, q, |st| &st.registers, true)),
-        )
-        .route(
-            "/api/2.0/registers/{id}",
-            get(|s: S, h: HeaderMap, p: Path<String>| one(s, h, p, |st| &st.registers)),
-        )
-        .route(
-            "/api/2.0/users",
-            get(|s: S, h: HeaderMap, q: RawQuery| list(s, h, q, |st| &st.users, false)),
-        )
-        .route(
-            "/api/2.0/users/{id}",
-            get(|s: S, h: HeaderMap, p: Path<String>| one(s, h, p, |st| &st.users)),
-        )
-        .route("/api/2.0/user", get(me))
-        .route(
-            "/api/2.0/products",
-            get(|s: S, h: HeaderMap, q: RawQuery| list(s, h, q, |st| &st.products, true))
-                .post(create_product),
-        )
-        .route(
-            "/api/2.0/products/{id}",
-            get(|s: S, h: HeaderMap, p: Path<String>| one(s, h, p, |st| &st.products))
-                .delete(delete_product),
-        )
-        .route("/api/2.0/products/{id}/inventory", get(product_inventory))
+        .nest("/api/2.0", api(Ver::Legacy))
         .route("/api/2.1/products/{id}", put(update_product))
-        .route(
-            "/api/2.0/inventory",
-            get(|s: S, h: HeaderMap, q: RawQuery| list(s, h, q, |st| &st.inventory, false)),
-        )
-        .route(
-            "/api/2.0/customers",
-            get(|s: S, h: HeaderMap, q: RawQuery| list(s, h, q, |st| &st.customers, true))
-                .post(create_customer),
-        )
-        .route(
-            "/api/2.0/customers/{id}",
-            get(|s: S, h: HeaderMap, p: Path<String>| one(s, h, p, |st| &st.customers))
-                .put(update_customer)
-                .delete(delete_customer),
-        )
-        .route(
-            "/api/2.0/sales",
-            get(|s: S, h: HeaderMap, q: RawQuery| list(s, h, q, |st| &st.sales, false)),
-        )
-        .route(
-            "/api/2.0/sales/{id}",
-            get(|s: S, h: HeaderMap, p: Path<String>| one(s, h, p, |st| &st.sales)),
-        )
-        .route(
-            "/api/2.0/payment_types",
-            get(|s: S, h: HeaderMap, q: RawQuery| list(s, h, q, |st| &st.payment_types, false)),
-        )
-        .route(
-            "/api/2.0/taxes",
-            get(|s: S, h: HeaderMap, q: RawQuery| list(s, h, q, |st| &st.taxes, false)),
-        )
-        .route("/api/2.0/consignments", get(consignments))
-        .route(
-            "/api/2.0/consignments/{id}",
-            get(|s: S, h: HeaderMap, p: Path<String>| one(s, h, p, |st| &st.consignments)),
-        )
-        .route(
-            "/api/2.0/consignments/{id}/products",
-            get(consignment_products),
-        )
-        .route(
-            "/api/2.0/shifts",
-            get(|s: S, h: HeaderMap, q: RawQuery| list(s, h, q, |st| &st.shifts, false)),
-        )
-        .route("/api/2.0/search", get(search))
-        .route("/api/2.0/webhooks", get(list_webhooks).post(create_webhook))
-        .route(
-            "/api/2.0/webhooks/{id}",
-            axum::routing::delete(delete_webhook),
-        )
+        .nest("/api/2026-07", api(Ver::Dated))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "Not Found") })
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            super::oracle::check,
+        ))
         .layer(axum::middleware::map_response_with_state(
             shared.clone(),
             rate_headers,
@@ -160,7 +215,7 @@ pub(crate) fn error(status: StatusCode, msg: &str) -> Response {
     (status, axum::Json(json!({ "error": msg }))).into_response()
 }
 
-fn data<T: Serialize>(status: StatusCode, value: T) -> Response {
+fn data(status: StatusCode, value: serde_json::Value) -> Response {
     (status, axum::Json(json!({ "data": value }))).into_response()
 }
 
@@ -172,7 +227,7 @@ fn lock(shared: &Shared) -> Result<std::sync::MutexGuard<'_, State>, Response> {
 }
 
 /// Checks `Authorization: Bearer <token>` against the personal token and issued OAuth tokens.
-fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
+pub(crate) fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
     let invalid = || error(StatusCode::UNAUTHORIZED, "Access token is not valid");
     let value = headers
         .get(header::AUTHORIZATION)
@@ -214,49 +269,82 @@ fn q_int(q: &[(String, String)], key: &str) -> Result<Option<i64>, Response> {
     }
 }
 
-fn page_json<T: Record + Serialize>(rows: Vec<T>) -> Response {
-    if rows.is_empty() {
-        return (StatusCode::OK, axum::Json(json!({ "data": [] }))).into_response();
-    }
-    let min = rows.iter().map(Record::record_version).min().unwrap_or(0);
-    let max = rows.iter().map(Record::record_version).max().unwrap_or(0);
+/// A version-cursor page: `{"data": [...], "version": {"min", "max"}}`; an empty page repeats the
+/// cursor it was asked for (the real API always sends `version`).
+fn page_json<T: Record + Serialize>(
+    st: &State,
+    rows: Vec<T>,
+    after: i64,
+    v: Ver,
+    kind: Kind,
+) -> Response {
+    let (min, max) = if rows.is_empty() {
+        (after, after)
+    } else {
+        (
+            rows.iter().map(Record::record_version).min().unwrap_or(0),
+            rows.iter().map(Record::record_version).max().unwrap_or(0),
+        )
+    };
+    let data: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| super::shape::render(st, kind, v, r))
+        .collect();
     (
         StatusCode::OK,
-        axum::Json(json!({ "data": rows, "version": { "min": min, "max": max } })),
+        axum::Json(json!({ "data": data, "version": { "min": min, "max": max } })),
     )
         .into_response()
 }
 
-fn cursor_page<T: Record + Serialize>(
-    table: &Table<T>,
-    q: &[(String, String)],
-    supports_deleted: bool,
-) -> Result<Response, Response> {
+/// The cursor and page size of a version-cursor list.
+fn cursor(q: &[(String, String)], max: usize) -> Result<(i64, Option<i64>, usize), Response> {
     let after = q_int(q, "after")?.unwrap_or(0);
     let before = q_int(q, "before")?;
     let size = match q_int(q, "page_size")? {
-        None => DEFAULT_PAGE,
+        None => DEFAULT_PAGE.min(max),
         Some(n) if n < 1 => {
             return Err(error(StatusCode::BAD_REQUEST, "page_size must be positive"));
         }
-        Some(n) => usize::try_from(n).unwrap_or(MAX_PAGE).min(MAX_PAGE),
+        Some(n) => usize::try_from(n).unwrap_or(max).min(max),
     };
-    let deleted = supports_deleted && q_get(q, "deleted") == Some("true");
-    Ok(page_json(table.page(after, before, size, deleted)))
+    Ok((after, before, size))
 }
 
+fn cursor_page<T: Record + Serialize>(
+    st: &State,
+    table: &Table<T>,
+    q: &[(String, String)],
+    supports_deleted: bool,
+    v: Ver,
+    kind: Kind,
+) -> Result<Response, Response> {
+    let (after, before, size) = cursor(q, MAX_PAGE)?;
+    let deleted = supports_deleted && q_get(q, "deleted") == Some("true");
+    Ok(page_json(
+        st,
+        table.page(after, before, size, deleted),
+        after,
+        v,
+        kind,
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn list<T: Record + Serialize>(
     AxState(shared): S,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
     table: fn(&State) -> &Table<T>,
     supports_deleted: bool,
+    v: Ver,
+    kind: Kind,
 ) -> Response {
     let run = || -> Result<Response, Response> {
         authorize(&shared, &headers)?;
         let q = parse_query(raw)?;
         let st = lock(&shared)?;
-        cursor_page(table(&st), &q, supports_deleted)
+        cursor_page(&st, table(&st), &q, supports_deleted, v, kind)
     };
     run().unwrap_or_else(|e| e)
 }
@@ -266,28 +354,33 @@ async fn one<T: Record + Serialize>(
     headers: HeaderMap,
     Path(id): Path<String>,
     table: fn(&State) -> &Table<T>,
+    v: Ver,
+    kind: Kind,
 ) -> Response {
     let run = || -> Result<Response, Response> {
         authorize(&shared, &headers)?;
         let st = lock(&shared)?;
         match table(&st).get(&id) {
-            Some(row) if !row.is_deleted() => Ok(data(StatusCode::OK, row)),
+            Some(row) if !row.is_deleted() => Ok(data(
+                StatusCode::OK,
+                super::shape::render(&st, kind, v, row),
+            )),
             _ => Err(error(StatusCode::NOT_FOUND, "not found")),
         }
     };
     run().unwrap_or_else(|e| e)
 }
 
-async fn retailer(AxState(shared): S, headers: HeaderMap) -> Response {
+async fn retailer(AxState(shared): S, headers: HeaderMap, v: Ver) -> Response {
     let run = || -> Result<Response, Response> {
         authorize(&shared, &headers)?;
         let st = lock(&shared)?;
-        Ok(data(StatusCode::OK, &st.retailer))
+        Ok(data(StatusCode::OK, super::shape::retailer(&st, v)))
     };
     run().unwrap_or_else(|e| e)
 }
 
-async fn me(AxState(shared): S, headers: HeaderMap) -> Response {
+async fn me(AxState(shared): S, headers: HeaderMap, v: Ver) -> Response {
     let run = || -> Result<Response, Response> {
         authorize(&shared, &headers)?;
         let st = lock(&shared)?;
@@ -297,7 +390,10 @@ async fn me(AxState(shared): S, headers: HeaderMap) -> Response {
             .into_iter()
             .find(|u| u.account_type == Some(crate::enums::AccountType::Admin))
             .ok_or_else(|| error(StatusCode::NOT_FOUND, "user not found"))?;
-        Ok(data(StatusCode::OK, user))
+        Ok(data(
+            StatusCode::OK,
+            super::shape::render(&st, Kind::User, v, &user),
+        ))
     };
     run().unwrap_or_else(|e| e)
 }
@@ -319,12 +415,17 @@ async fn product_inventory(
         for i in st.inventory.all().filter(|i| i.product_id.0 == id) {
             t.put(i.clone());
         }
-        cursor_page(&t, &q, false)
+        cursor_page(&st, &t, &q, false, Ver::Legacy, Kind::Inventory)
     };
     run().unwrap_or_else(|e| e)
 }
 
-async fn consignments(AxState(shared): S, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+async fn consignments(
+    AxState(shared): S,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    v: Ver,
+) -> Response {
     let run = || -> Result<Response, Response> {
         authorize(&shared, &headers)?;
         let q = parse_query(raw)?;
@@ -339,7 +440,7 @@ async fn consignments(AxState(shared): S, headers: HeaderMap, RawQuery(raw): Raw
                 t.put(c.clone());
             }
         }
-        cursor_page(&t, &q, false)
+        cursor_page(&st, &t, &q, false, v, Kind::Consignment)
     };
     run().unwrap_or_else(|e| e)
 }
@@ -349,6 +450,7 @@ async fn consignment_products(
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
+    v: Ver,
 ) -> Response {
     let run = || -> Result<Response, Response> {
         authorize(&shared, &headers)?;
@@ -359,9 +461,12 @@ async fn consignment_products(
         }
         let empty = Table::default();
         cursor_page(
+            &st,
             st.consignment_products.get(&id).unwrap_or(&empty),
             &q,
             false,
+            v,
+            Kind::ConsignmentProduct,
         )
     };
     run().unwrap_or_else(|e| e)
@@ -555,7 +660,8 @@ async fn delete_product(
         let e = hooks::product_event(&st, &p);
         drop(st);
         shared.emit(e);
-        Ok(StatusCode::NO_CONTENT.into_response())
+        // The spec documents 200 (with no body schema) for a deleted product.
+        Ok((StatusCode::OK, axum::Json(json!({}))).into_response())
     };
     run().unwrap_or_else(|e| e)
 }
@@ -597,7 +703,7 @@ fn apply_customer(c: &mut Customer, i: &CustomerInput) {
     c.name = Some(name.trim().to_owned());
 }
 
-async fn create_customer(AxState(shared): S, headers: HeaderMap, body: Bytes) -> Response {
+async fn create_customer(AxState(shared): S, headers: HeaderMap, body: Bytes, v: Ver) -> Response {
     let run = || -> Result<Response, Response> {
         authorize(&shared, &headers)?;
         let input: CustomerInput = parse_body(&body)?;
@@ -627,9 +733,10 @@ async fn create_customer(AxState(shared): S, headers: HeaderMap, body: Bytes) ->
         }
         let c = st.upsert(|s| &mut s.customers, c);
         let e = hooks::customer_event(&c);
+        let out = super::shape::render(&st, Kind::Customer, v, &c);
         drop(st);
         shared.emit(e);
-        Ok(data(StatusCode::CREATED, c))
+        Ok(data(StatusCode::CREATED, out))
     };
     run().unwrap_or_else(|e| e)
 }
@@ -639,6 +746,7 @@ async fn update_customer(
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
+    v: Ver,
 ) -> Response {
     let run = || -> Result<Response, Response> {
         authorize(&shared, &headers)?;
@@ -651,9 +759,10 @@ async fn update_customer(
         c.updated_at = Some(Utc::now());
         let c = st.upsert(|s| &mut s.customers, c);
         let e = hooks::customer_event(&c);
+        let out = super::shape::render(&st, Kind::Customer, v, &c);
         drop(st);
         shared.emit(e);
-        Ok(data(StatusCode::OK, c))
+        Ok(data(StatusCode::OK, out))
     };
     run().unwrap_or_else(|e| e)
 }
@@ -679,7 +788,12 @@ async fn delete_customer(
     run().unwrap_or_else(|e| e)
 }
 
-async fn search(AxState(shared): S, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+async fn search(
+    AxState(shared): S,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    v: Ver,
+) -> Response {
     let run = || -> Result<Response, Response> {
         authorize(&shared, &headers)?;
         let q = parse_query(raw)?;
@@ -755,7 +869,7 @@ async fn search(AxState(shared): S, headers: HeaderMap, RawQuery(raw): RawQuery)
                     .into_iter()
                     .skip(offset)
                     .take(size)
-                    .map(to_value)
+                    .map(|r| super::shape::render(&st, Kind::Sale, Ver::Legacy, r))
                     .collect()
             }
             Some("customers") => st
@@ -777,7 +891,7 @@ async fn search(AxState(shared): S, headers: HeaderMap, RawQuery(raw): RawQuery)
                 .filter(|c| matches("phone", c.phone.as_deref()))
                 .skip(offset)
                 .take(size)
-                .map(to_value)
+                .map(|r| super::shape::render(&st, Kind::Customer, v, r))
                 .collect(),
             Some("products") => {
                 // The real index is lower case: an upper-case SKU value finds nothing.
@@ -800,7 +914,7 @@ async fn search(AxState(shared): S, headers: HeaderMap, RawQuery(raw): RawQuery)
                     })
                     .skip(offset)
                     .take(size)
-                    .map(to_value)
+                    .map(|r| super::shape::render(&st, Kind::Product, v, r))
                     .collect()
             }
             Some(other) => {
@@ -816,15 +930,13 @@ async fn search(AxState(shared): S, headers: HeaderMap, RawQuery(raw): RawQuery)
     run().unwrap_or_else(|e| e)
 }
 
-fn to_value<T: Serialize>(v: T) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
-}
-
 async fn list_webhooks(AxState(shared): S, headers: HeaderMap) -> Response {
     let run = || -> Result<Response, Response> {
         authorize(&shared, &headers)?;
         let st = lock(&shared)?;
-        Ok(data(StatusCode::OK, st.webhooks()))
+        let hooks: Vec<serde_json::Value> =
+            st.webhooks.values().map(super::shape::webhook).collect();
+        Ok(data(StatusCode::OK, serde_json::Value::Array(hooks)))
     };
     run().unwrap_or_else(|e| e)
 }
@@ -859,7 +971,7 @@ async fn create_webhook(AxState(shared): S, headers: HeaderMap, body: Bytes) -> 
             kind: req.kind,
         };
         st.webhooks.insert(hook.id.0.clone(), hook.clone());
-        Ok(data(StatusCode::CREATED, hook))
+        Ok(data(StatusCode::CREATED, super::shape::webhook(&hook)))
     };
     run().unwrap_or_else(|e| e)
 }
@@ -986,6 +1098,169 @@ async fn token(
             })),
         )
             .into_response())
+    };
+    run().unwrap_or_else(|e| e)
+}
+
+/// `GET /outlet_taxes`: the tax of each outlet (the default tax where none is set).
+async fn outlet_taxes(AxState(shared): S, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+    let run = || -> Result<Response, Response> {
+        authorize(&shared, &headers)?;
+        let q = parse_query(raw)?;
+        let (after, before, size) = cursor(&q, MAX_PAGE)?;
+        let st = lock(&shared)?;
+        let rows = super::shape::outlet_taxes(&st);
+        let rows: Vec<serde_json::Value> = rows
+            .into_iter()
+            .filter(|r| {
+                let v = r["version"].as_i64().unwrap_or(0);
+                v > after && before.is_none_or(|b| v < b)
+            })
+            .take(size)
+            .collect();
+        let versions = rows.iter().filter_map(|r| r["version"].as_i64());
+        let (min, max) = versions.fold((None, None), |(lo, hi): (Option<i64>, Option<i64>), v| {
+            (
+                Some(lo.map_or(v, |l| l.min(v))),
+                Some(hi.map_or(v, |h| h.max(v))),
+            )
+        });
+        Ok((
+            StatusCode::OK,
+            axum::Json(json!({
+                "data": rows,
+                "version": { "min": min.unwrap_or(after), "max": max.unwrap_or(after) },
+            })),
+        )
+            .into_response())
+    };
+    run().unwrap_or_else(|e| e)
+}
+
+/// Largest page of the 2026-07 inventory reads.
+const MAX_INVENTORY_PAGE: usize = 5000;
+
+/// Inventory records of the 2026-07 reads: version order (or reversed), a bare JSON array.
+#[allow(clippy::too_many_arguments)]
+fn inventory_rows(
+    st: &State,
+    product: Option<&str>,
+    variants: bool,
+    include_deleted: bool,
+    after: i64,
+    before: Option<i64>,
+    size: usize,
+    desc: bool,
+) -> Response {
+    let family: Option<Vec<String>> = product.map(|pid| {
+        if variants {
+            st.products
+                .all()
+                .filter(|p| {
+                    p.id.0 == pid
+                        || p.family_id.as_ref().is_some_and(|f| f.0 == pid)
+                        || p.variant_parent_id.as_ref().is_some_and(|f| f.0 == pid)
+                })
+                .map(|p| p.id.0.clone())
+                .collect()
+        } else {
+            vec![pid.to_owned()]
+        }
+    });
+    let product_live = |id: &str| st.products.get(id).is_some_and(|p| !p.is_deleted());
+    let mut rows: Vec<&Inventory> = st
+        .inventory
+        .all()
+        .filter(|i| i.record_version() > after && before.is_none_or(|b| i.record_version() < b))
+        .filter(|i| family.as_ref().is_none_or(|f| f.contains(&i.product_id.0)))
+        .filter(|i| include_deleted || (!i.is_deleted() && product_live(i.product_id.as_str())))
+        .collect();
+    rows.sort_by_key(|i| i.record_version());
+    if desc {
+        rows.reverse();
+    }
+    let out: Vec<serde_json::Value> = rows
+        .into_iter()
+        .take(size)
+        .map(|i| super::shape::render(st, Kind::Inventory, Ver::Dated, i))
+        .collect();
+    (StatusCode::OK, axum::Json(serde_json::Value::Array(out))).into_response()
+}
+
+/// The filter body of 2026-07 `POST /inventory`.
+#[derive(serde::Deserialize)]
+struct InventoryFilter {
+    after: Option<i64>,
+    before: Option<i64>,
+    size: Option<i64>,
+    product_id: Option<String>,
+    #[serde(default)]
+    variants: bool,
+    #[serde(default)]
+    include_deleted: bool,
+    sort_direction: Option<String>,
+}
+
+/// 2026-07 `POST /inventory`: inventory records by a filter body (`size` default 1000, max 5000).
+async fn inventory_filter(AxState(shared): S, headers: HeaderMap, body: Bytes) -> Response {
+    let run = || -> Result<Response, Response> {
+        authorize(&shared, &headers)?;
+        let f: InventoryFilter = if body.is_empty() {
+            parse_body(&Bytes::from_static(b"{}"))?
+        } else {
+            parse_body(&body)?
+        };
+        let size = match f.size {
+            None => DEFAULT_PAGE,
+            Some(n) if n < 1 => {
+                return Err(error(StatusCode::BAD_REQUEST, "size must be positive"));
+            }
+            Some(n) => usize::try_from(n)
+                .unwrap_or(MAX_INVENTORY_PAGE)
+                .min(MAX_INVENTORY_PAGE),
+        };
+        let st = lock(&shared)?;
+        // The spec's default order is descending.
+        let desc = f.sort_direction.as_deref() != Some("asc");
+        Ok(inventory_rows(
+            &st,
+            f.product_id.as_deref(),
+            f.variants,
+            f.include_deleted,
+            f.after.unwrap_or(0),
+            f.before,
+            size,
+            desc,
+        ))
+    };
+    run().unwrap_or_else(|e| e)
+}
+
+/// 2026-07 `GET /inventory/{product_id}`: a product's inventory records at every outlet.
+async fn inventory_of_product(
+    AxState(shared): S,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let run = || -> Result<Response, Response> {
+        authorize(&shared, &headers)?;
+        let q = parse_query(raw)?;
+        let (after, before, size) = cursor(&q, MAX_INVENTORY_PAGE)?;
+        let st = lock(&shared)?;
+        if st.products.get(&id).is_none() {
+            return Err(error(StatusCode::NOT_FOUND, "product not found"));
+        }
+        Ok(inventory_rows(
+            &st,
+            Some(&id),
+            q_get(&q, "variants") == Some("true"),
+            q_get(&q, "include_deleted") == Some("true"),
+            after,
+            before,
+            size,
+            q_get(&q, "order_direction") == Some("desc"),
+        ))
     };
     run().unwrap_or_else(|e| e)
 }

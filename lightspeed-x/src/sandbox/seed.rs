@@ -580,6 +580,8 @@ pub(crate) fn seed(st: &mut State, demo: &DemoData, domain_prefix: &str) {
                     cost: p.supply_price,
                     is_included: true,
                     status: Some("SUCCESS".into()),
+                    created_at: c.created_at,
+                    updated_at: c.updated_at,
                     version: Some(Version(v)),
                     ..Default::default()
                 });
@@ -587,6 +589,25 @@ pub(crate) fn seed(st: &mut State, demo: &DemoData, domain_prefix: &str) {
             st.consignment_products.insert(c.id.0.clone(), lines);
         }
     }
+}
+
+/// The store's walk-in customer (`customer_code` `WALKIN`), created when the store has none yet.
+pub(crate) fn ensure_walkin(st: &mut State) -> CustomerId {
+    if let Some(c) = st
+        .customers
+        .all()
+        .find(|c| c.customer_code.as_deref() == Some("WALKIN"))
+    {
+        return c.id.clone();
+    }
+    let walkin = Customer {
+        id: CustomerId(st.new_id()),
+        customer_code: Some("WALKIN".into()),
+        created_at: Some(Utc::now()),
+        updated_at: Some(Utc::now()),
+        ..Default::default()
+    };
+    st.upsert(|s| &mut s.customers, walkin).id
 }
 
 /// Builds a sale from lines: totals, taxes and a payment for completed sales.
@@ -657,7 +678,8 @@ pub(crate) fn build_sale(
             .find(|u| u.restricted_outlet_ids.contains(&outlet.id))
             .or_else(|| users.first())
             .map(|u| u.id.clone()),
-        customer_id: customer,
+        // A sale without a customer belongs to the store's walk-in customer, as on the real API.
+        customer_id: Some(customer.unwrap_or_else(|| ensure_walkin(st))),
         invoice_number: Some(invoice.clone()),
         receipt_number: Some(invoice),
         status,
