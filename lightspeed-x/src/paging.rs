@@ -128,9 +128,6 @@ pub(crate) enum Style {
     InventoryFilter,
 }
 
-/// Rewrites one record of a page into the shape the client's model reads, before decoding.
-pub(crate) type Reshape = fn(&mut Value);
-
 /// Query of a version-cursor list; build it, then call [`ListRequest::stream`] or [`ListRequest::page`].
 #[must_use]
 pub struct ListRequest<T> {
@@ -145,7 +142,6 @@ pub struct ListRequest<T> {
     deleted: bool,
     supports_deleted: bool,
     extra: Vec<(String, Value)>,
-    reshape: Option<Reshape>,
     _t: PhantomData<fn() -> T>,
 }
 
@@ -175,7 +171,6 @@ impl<T> Clone for ListRequest<T> {
             deleted: self.deleted,
             supports_deleted: self.supports_deleted,
             extra: self.extra.clone(),
-            reshape: self.reshape,
             _t: PhantomData,
         }
     }
@@ -206,7 +201,6 @@ where
             deleted: false,
             supports_deleted,
             extra: Vec::new(),
-            reshape: None,
             _t: PhantomData,
         }
     }
@@ -221,12 +215,6 @@ where
         r.default_page_size = max;
         r.max_page_size = max;
         r
-    }
-
-    /// Rewrites every record before it is decoded.
-    pub(crate) fn reshape(mut self, reshape: Reshape) -> Self {
-        self.reshape = Some(reshape);
-        self
     }
 
     /// Start after this version (a cursor stored from an earlier run); default 0 = everything.
@@ -341,43 +329,20 @@ async fn fetch_page<T: DeserializeOwned>(req: ListRequest<T>, after: Version) ->
         }
     };
     let response = request.send().await?;
-    decode_page(&response.body, req.reshape)
+    decode_page(&response.body)
 }
 
-/// Decodes a page sent as `{"data": [...], "version": ...}` or as a bare array, rewriting each
-/// record with `reshape` first when given.
-pub(crate) fn decode_page<T: DeserializeOwned>(
-    body: &[u8],
-    reshape: Option<Reshape>,
-) -> Result<Page<T>> {
+/// Decodes a page sent as `{"data": [...], "version": ...}` or as a bare array.
+fn decode_page<T: DeserializeOwned>(body: &[u8]) -> Result<Page<T>> {
     let bare = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
-    let Some(reshape) = reshape else {
-        return Ok(if bare {
-            Page {
-                data: decode_json(body)?,
-                version: None,
-            }
-        } else {
-            decode_json(body)?
-        });
-    };
-    let mut value: Value = decode_json(body)?;
-    if bare {
-        value = serde_json::json!({ "data": value });
-    }
-    if let Some(Value::Array(items)) = value.get_mut("data") {
-        items.iter_mut().for_each(reshape);
-    }
-    decode_value(&value)
-}
-
-/// Decodes a rewritten document; a failure names the JSON path, as for a response body.
-pub(crate) fn decode_value<T: DeserializeOwned>(value: &Value) -> Result<T> {
-    let bytes = serde_json::to_vec(value).map_err(|e| Error::Decode {
-        path: ".".into(),
-        message: e.to_string(),
-    })?;
-    Ok(decode_json(&bytes)?)
+    Ok(if bare {
+        Page {
+            data: decode_json(body)?,
+            version: None,
+        }
+    } else {
+        decode_json(body)?
+    })
 }
 
 /// A lazy stream of the objects of a list, following the version cursor.

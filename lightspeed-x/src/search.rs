@@ -7,7 +7,7 @@ use crate::enums::SaleState;
 use crate::error::{Error, Result};
 use crate::ids::{CustomerId, OutletId, ProductId, RegisterId, SupplierId, UserId};
 use crate::models::{Customer, Product, Sale};
-use crate::paging::{Reshape, SearchPage, decode_page};
+use crate::paging::SearchPage;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use futures::stream::{self, BoxStream, StreamExt};
@@ -53,7 +53,6 @@ pub struct SearchRequest<T> {
     params: Vec<(String, String)>,
     page_size: u32,
     offset: u64,
-    reshape: Option<Reshape>,
     _t: PhantomData<fn() -> T>,
 }
 
@@ -65,7 +64,6 @@ impl<T> Clone for SearchRequest<T> {
             params: self.params.clone(),
             page_size: self.page_size,
             offset: self.offset,
-            reshape: self.reshape,
             _t: PhantomData,
         }
     }
@@ -93,16 +91,12 @@ pub type ProductSearch = SearchRequest<Product>;
 
 impl<T: DeserializeOwned + Send + 'static> SearchRequest<T> {
     pub(crate) fn new(client: Client, kind: &'static str) -> Self {
-        // In the date versions a sale may come in the restructured 2026-07 shape.
-        let reshape = (kind == "sales" && client.api_version().is_dated())
-            .then_some(crate::resources::sale_shape::sale_to_legacy as Reshape);
         SearchRequest {
             client,
             kind,
             params: Vec::new(),
             page_size: MAX_SEARCH_PAGE,
             offset: 0,
-            reshape,
             _t: PhantomData,
         }
     }
@@ -158,16 +152,13 @@ impl<T: DeserializeOwned + Send + 'static> SearchRequest<T> {
     }
 
     async fn fetch(&self, offset: u64) -> Result<Vec<T>> {
-        let request = self
+        let p: SearchPage<T> = self
             .client
             .http()
             .get(&self.client.path("search"))
-            .query(&self.query_pairs(offset));
-        if let Some(reshape) = self.reshape {
-            let response = request.send().await?;
-            return Ok(decode_page(&response.body, Some(reshape))?.data);
-        }
-        let p: SearchPage<T> = request.json_response().await?;
+            .query(&self.query_pairs(offset))
+            .json_response()
+            .await?;
         Ok(p.data)
     }
 

@@ -234,8 +234,16 @@ async fn every_call(c: &Client) {
         ..Default::default()
     };
     customers.create(&input).await.unwrap();
+    let update = CustomerUpdate::with_names(
+        Some("Jo".into()),
+        Some("Bloggs".into()),
+        CustomerInput {
+            email: Some("jo@example.com".into()),
+            ..Default::default()
+        },
+    );
     customers
-        .update(&CustomerId::new("c-1"), &input)
+        .update(&CustomerId::new("c-1"), &update)
         .await
         .unwrap();
     customers.delete(&CustomerId::new("c-1")).await.unwrap();

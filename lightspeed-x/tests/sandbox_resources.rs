@@ -252,13 +252,13 @@ async fn customers_crud_search_and_tombstones() {
         .customers()
         .update(
             &created.id,
-            // Both specs require the name keys in a customer update.
-            &CustomerInput {
-                first_name: Some("Ada".into()),
-                last_name: Some("Lovelace".into()),
-                phone: Some("+44 20 0000".into()),
-                ..Default::default()
-            },
+            &CustomerUpdate::new(
+                &created,
+                CustomerInput {
+                    phone: Some("+44 20 0000".into()),
+                    ..Default::default()
+                },
+            ),
         )
         .await
         .unwrap();

@@ -9,14 +9,27 @@
 //! - `webhook-examples/` (decoded with the webhook payload types);
 //! - `legacy-0.9-examples/` where the client reads that shape (the 1.0-style objects webhooks carry).
 //!
-//! Each response example is then decoded again with
-//! - every property that ANY version of the spec marks nullable set to `null` (all at once and one by one),
+//! Each decoded response example must keep every number and boolean it was sent under the same name (no
+//! field may decode into a silent zero), and is then decoded again with
+//! - every property that ANY version of the spec marks nullable set to `null` (all at once and one by one;
+//!   the union is taken per client record type over every route and version that documents it),
 //! - every list inside the records set to `null` (one by one: `null` where a list is expected is empty),
+//! - every property its schema documents and the example leaves out added with a value of its type,
 //! - every enum-valued string replaced by a value no version documents, and an extra field in every object.
 //!
+//! Read routes that have no official example in a version the client speaks (2026-07 `GET /sales`,
+//! `/retailer`, `/consignments`, `/search`...) are decoded from a body generated from their schema, with
+//! the same variants.
+//!
 //! Examples for paths the client does not read are counted and listed, never silently skipped. Where an
-//! official example contradicts its own schema, [`EXCEPTIONS`] names the contradiction; the test checks that
-//! the contradiction is still there, patches the value to what the schema says, and decodes.
+//! official example contradicts its own schema, [`EXCEPTIONS`] names the contradiction, and
+//! [`SCHEMA_EXCEPTIONS`] where a schema contradicts the rest of its spec; the test checks that each
+//! contradiction is still there, patches the value to what the spec says, and decodes.
+//!
+//! Contradictions the client tolerates instead (no exception needed): `GET /user` and `GET /users/{id}`
+//! examples wrap the user in a one-element list while the schema says an object; the 2026-07 `Sale`
+//! schema is restructured while its examples keep the 2.0 shape (both shapes decode); `Adjustment` is
+//! `type` in `required` and the examples but `adjustment_type` in the properties (both are read).
 
 use lightspeed_x::paging::{Page, Single};
 use lightspeed_x::*;
@@ -77,6 +90,55 @@ fn object<T: DeserializeOwned>(body: &Value) -> Result<usize, String> {
     Ok(1)
 }
 
+/// Decodes with `T` and serialises the result again, to compare the values kept with the values sent.
+fn reencode<T: DeserializeOwned + serde::Serialize>(body: &Value) -> Result<Value, String> {
+    let t: T = decode(body)?;
+    serde_json::to_value(&t).map_err(|e| e.to_string())
+}
+
+/// Every number (or decimal string) and boolean the client keeps under the name it was sent with must
+/// keep its value: no field may decode "successfully" into a zero or a default.
+fn compare_kept(sent: &Value, kept: &Value, at: &str, checked: &mut usize, out: &mut Vec<String>) {
+    use lightspeed_x::decode::parse_decimal;
+    let as_dec = |v: &Value| match v {
+        Value::Number(n) => parse_decimal(&n.to_string()),
+        Value::String(s) => parse_decimal(s),
+        _ => None,
+    };
+    match (sent, kept) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in a {
+                if let Some(w) = b.get(k) {
+                    compare_kept(v, w, &format!("{at}/{k}"), checked, out);
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            for (i, (v, w)) in a.iter().zip(b).enumerate() {
+                compare_kept(v, w, &format!("{at}/{i}"), checked, out);
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            out.push(format!("{at}: {} items sent, {} kept", a.len(), b.len()))
+        }
+        (Value::Bool(a), Value::Bool(b)) => {
+            *checked += 1;
+            if a != b {
+                out.push(format!("{at}: sent {a}, kept {b}"));
+            }
+        }
+        (Value::Number(_), _) | (_, Value::Number(_)) => {
+            if let (Some(a), Some(b)) = (as_dec(sent), as_dec(kept)) {
+                *checked += 1;
+                if a != b {
+                    out.push(format!("{at}: sent {sent}, kept {kept}"));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// How the records sit in a response body (to map record-relative nullable paths).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Shape {
@@ -108,6 +170,8 @@ struct Reader {
     record: &'static str,
     shape: Shape,
     decode: fn(&Value) -> Result<usize, String>,
+    /// Decodes and serialises again.
+    reencode: fn(&Value) -> Result<Value, String>,
 }
 
 macro_rules! reader {
@@ -116,6 +180,7 @@ macro_rules! reader {
             record: stringify!($t),
             shape: Shape::Page,
             decode: page::<$t>,
+            reencode: reencode::<Page<$t>>,
         }
     };
     (single $t:ty) => {
@@ -123,6 +188,7 @@ macro_rules! reader {
             record: stringify!($t),
             shape: Shape::Single,
             decode: single::<$t>,
+            reencode: reencode::<Single<$t>>,
         }
     };
     (bare $t:ty) => {
@@ -130,6 +196,7 @@ macro_rules! reader {
             record: stringify!($t),
             shape: Shape::Bare,
             decode: bare_list::<$t>,
+            reencode: reencode::<Vec<$t>>,
         }
     };
     (object $t:ty) => {
@@ -137,6 +204,7 @@ macro_rules! reader {
             record: stringify!($t),
             shape: Shape::Object,
             decode: object::<$t>,
+            reencode: reencode::<$t>,
         }
     };
 }
@@ -174,10 +242,11 @@ fn reader_for(version: &str, method: &str, path: &str, status: &str) -> Option<R
         ("GET", "/shifts") => reader!(page Shift),
         ("GET", "/products") => reader!(page Product),
         ("GET", "/products/{product_id}") => reader!(single Product),
-        ("POST", "/products") => Reader {
+        ("POST", "/products") if version != "2.1" => Reader {
             record: "CreatedIds",
             shape: Shape::Page,
             decode: object::<CreatedIds>,
+            reencode: reencode::<CreatedIds>,
         },
         // 2.0 stock reads; 2026-07 replaced them by `POST /inventory` and `GET /inventory/{product_id}`,
         // which answer bare arrays.
@@ -249,8 +318,9 @@ fn outside_i64(v: &Value) -> bool {
     v.as_number().is_some_and(|n| n.as_i64().is_none())
 }
 
-/// Stoplight placeholder examples of the 2.0 `Sale` schema: `"string"` for documented timestamps and
-/// `-9223372036854776000` (below the int64 minimum) for the int64 `version`.
+/// The only official example the client cannot read as sent: the 2.0 `Sale` schema's `x-examples`, a
+/// generated mock (`"string"` for documented timestamps and numbers, `-9223372036854776000` below the
+/// int64 minimum for the int64 `version`, the minimum double for money).
 const EXCEPTIONS: &[Exception] = &[
     Exception {
         example: "2.0 schema Sale",
@@ -324,6 +394,45 @@ const EXCEPTIONS: &[Exception] = &[
               -1.7976931348623157e308 is no money amount and lies beyond Decimal's range (money is Decimal)",
         still_wrong: is_min_double,
         patch: || json!(0),
+    },
+];
+
+/// A response schema (of a read route without an official example) that contradicts its own spec.
+struct SchemaException {
+    /// `<version> <METHOD> <path> <status>`.
+    route: &'static str,
+    /// The contradiction, in words.
+    why: &'static str,
+    /// Turns the generated body into what the rest of the spec documents; `false` when the
+    /// contradiction is gone (so the entry cannot outlive it).
+    fix: fn(&mut Value) -> bool,
+}
+
+const SCHEMA_EXCEPTIONS: &[SchemaException] = &[
+    SchemaException {
+        route: "2.0 GET /consignments 200",
+        why: "the schema is a bare array, while the operation is 'a paginated list' with after/before/\
+              page_size (version-cursor paging, whose pages are {data, version}) and 2026-07 documents \
+              ConsignmentCollection {data, version}",
+        fix: |body| {
+            if !body.is_array() {
+                return false;
+            }
+            *body = json!({"data": body.take(), "version": {"min": 1, "max": 12}});
+            true
+        },
+    },
+    SchemaException {
+        route: "2.0 GET /retailer 200",
+        why: "Retailer.timezone is typed object but described as 'e.g. Pacific/Auckland' (an IANA name); \
+              2026-07 types it string",
+        fix: |body| match body.pointer_mut("/data/timezone") {
+            Some(tz) if tz.is_object() => {
+                *tz = json!("Pacific/Auckland");
+                true
+            }
+            _ => false,
+        },
     },
 ];
 
@@ -799,6 +908,10 @@ fn set_at(v: &mut Value, path: &[String], to: &Value, insert: bool) -> usize {
             _ => 0,
         };
     }
+    if let Value::Array(items) = v {
+        // An object documented as a single value but sent in a one-element list (`GET /user`).
+        return items.iter_mut().map(|i| set_at(i, path, to, insert)).sum();
+    }
     let Value::Object(obj) = v else { return 0 };
     if rest.is_empty() {
         if obj.contains_key(head) || insert {
@@ -824,6 +937,7 @@ fn replace_strings(v: &mut Value, path: &[String], to: &str) -> usize {
     };
     match (head.as_str(), v) {
         ("[]", Value::Array(items)) => items.iter_mut().map(|i| replace_strings(i, rest, to)).sum(),
+        (_, Value::Array(items)) => items.iter_mut().map(|i| replace_strings(i, path, to)).sum(),
         (_, Value::Object(obj)) => obj
             .get_mut(head)
             .map_or(0, |child| replace_strings(child, rest, to)),
@@ -867,6 +981,128 @@ fn array_paths(v: &Value, at: &mut SegPath, out: &mut BTreeSet<SegPath>) {
                 array_paths(i, at, out);
             }
             at.pop();
+        }
+        _ => {}
+    }
+}
+
+/// A value of the schema's type, for a property the example leaves out. Strings look like what the
+/// property documents: timestamps for `*_at`/`*_date`/`*_time` or a description naming a date or
+/// timestamp, an IANA zone for time zones, a decimal-looking text otherwise.
+fn synth(spec: &Spec, schema: &Value, name: &str, depth: usize) -> Value {
+    let mut alts = Vec::new();
+    alternatives(spec, schema, &mut alts, 0);
+    let pick = |key: &str| alts.iter().find_map(|a| a.get(key));
+    if let Some(Value::Array(e)) = pick("enum")
+        && let Some(first) = e.iter().find(|v| !v.is_null())
+    {
+        return first.clone();
+    }
+    let ty = alts
+        .iter()
+        .find_map(|a| match a.get("type") {
+            Some(Value::String(t)) => Some(t.clone()),
+            Some(Value::Array(ts)) => ts
+                .iter()
+                .filter_map(Value::as_str)
+                .find(|t| *t != "null")
+                .map(str::to_owned),
+            _ => None,
+        })
+        .or_else(|| pick("properties").map(|_| "object".to_owned()))
+        .or_else(|| pick("items").map(|_| "array".to_owned()))
+        .unwrap_or_default();
+    match ty.as_str() {
+        "string" => {
+            let format = pick("format").and_then(Value::as_str).unwrap_or("");
+            let desc = pick("description")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_lowercase();
+            let n = name.to_lowercase();
+            if format == "date" {
+                json!("2024-01-02")
+            } else if n.contains("zone") {
+                json!("Pacific/Auckland")
+            } else if format == "date-time"
+                || n.ends_with("_at")
+                || n.ends_with("_date")
+                || n.ends_with("_time")
+                || n == "date"
+                || desc.contains("timestamp")
+                || desc.contains("date in utc")
+                || desc.starts_with("date")
+            {
+                json!("2024-01-02T03:04:05+00:00")
+            } else if format == "uuid" || n == "id" || n.ends_with("_id") {
+                json!("0a1b2c3d-0000-4000-8000-000000000001")
+            } else {
+                json!("12")
+            }
+        }
+        "number" => json!(12.5),
+        "integer" => json!(12),
+        "boolean" => json!(true),
+        "array" => match pick("items") {
+            Some(items) if depth < 6 => json!([synth(spec, items, name, depth + 1)]),
+            _ => json!([]),
+        },
+        "object" => {
+            let mut obj = serde_json::Map::new();
+            if depth < 6 {
+                for alt in &alts {
+                    if let Some(props) = alt.get("properties").and_then(Value::as_object) {
+                        for (k, sub) in props {
+                            obj.insert(k.clone(), synth(spec, sub, k, depth + 1));
+                        }
+                    }
+                }
+            }
+            Value::Object(obj)
+        }
+        _ => Value::Null,
+    }
+}
+
+/// Adds every property the schema documents and the example leaves out (one location at a time through
+/// the callback), walking the example and the schema together.
+fn missing_properties(
+    spec: &Spec,
+    schema: &Value,
+    value: &Value,
+    at: &mut Vec<String>,
+    out: &mut Vec<(Vec<String>, Value)>,
+    depth: usize,
+) {
+    if depth > 8 {
+        return;
+    }
+    let mut alts = Vec::new();
+    alternatives(spec, schema, &mut alts, 0);
+    match value {
+        Value::Object(obj) => {
+            for alt in &alts {
+                let Some(props) = alt.get("properties").and_then(Value::as_object) else {
+                    continue;
+                };
+                for (k, sub) in props {
+                    at.push(k.clone());
+                    match obj.get(k) {
+                        None => out.push((at.clone(), synth(spec, sub, k, 0))),
+                        Some(child) => missing_properties(spec, sub, child, at, out, depth + 1),
+                    }
+                    at.pop();
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = alts.iter().find_map(|a| a.get("items")) {
+                for (i, item) in items.iter().enumerate() {
+                    at.push(i.to_string());
+                    missing_properties(spec, item_schema, item, at, out, depth + 1);
+                    at.pop();
+                }
+            }
         }
         _ => {}
     }
@@ -961,6 +1197,17 @@ impl Oracle {
         o
     }
 
+    /// The example's own response schema, in its version's spec.
+    fn schema_of(&self, ex: &Example) -> Option<(&Spec, &Value)> {
+        let (m, p, s) = ex.route.as_ref()?;
+        let spec = self.specs.iter().find(|sp| sp.version == ex.version)?;
+        let (_, _, _, resp) = spec
+            .responses()
+            .into_iter()
+            .find(|(rm, rp, rs, _)| rm == m && rp == p && rs == s)?;
+        Some((spec, response_schema(spec, resp)?))
+    }
+
     fn nullable_paths(&self, ex: &Example, reader: Reader) -> BTreeSet<SegPath> {
         let mut out = BTreeSet::new();
         if let Some((m, p, s)) = &ex.route
@@ -988,6 +1235,11 @@ struct Tally {
     enum_values: usize,
     extra_fields: usize,
     exceptions_used: usize,
+    documented_fields: usize,
+    generated: Vec<String>,
+    values_compared: usize,
+    schema_exceptions_seen: BTreeSet<&'static str>,
+    generated_without_schema: Vec<String>,
     exceptions_seen: BTreeSet<(&'static str, &'static str)>,
 }
 
@@ -1007,6 +1259,43 @@ fn apply_exceptions(label: &str, body: &mut Value, tally: &mut Tally) {
     }
 }
 
+/// Every nullable property at once, then one by one.
+fn check_nullable(
+    label: &str,
+    reader: Reader,
+    body: &Value,
+    nullable: &BTreeSet<SegPath>,
+    t: &mut Tally,
+) {
+    if nullable.is_empty() {
+        return;
+    }
+    let mut all = body.clone();
+    let mut n = 0;
+    for p in nullable {
+        n += set_at(&mut all, p, &Value::Null, true);
+    }
+    if let Err(e) = (reader.decode)(&all) {
+        t.failures.push(format!(
+            "{label}: with all {n} nullable properties null: {e}"
+        ));
+    }
+    for p in nullable {
+        let mut one = body.clone();
+        let hits = set_at(&mut one, p, &Value::Null, true);
+        if hits == 0 {
+            continue;
+        }
+        t.nulled_fields += hits;
+        if let Err(e) = (reader.decode)(&one) {
+            t.failures.push(format!(
+                "{label}: `{}` is nullable in the spec, the client rejects null: {e}",
+                show(p)
+            ));
+        }
+    }
+}
+
 fn check_response_variants(
     oracle: &Oracle,
     ex: &Example,
@@ -1015,34 +1304,8 @@ fn check_response_variants(
     t: &mut Tally,
 ) {
     let label = &ex.label;
-    // Every nullable property at once, then one by one.
     let nullable = oracle.nullable_paths(ex, reader);
-    if !nullable.is_empty() {
-        let mut all = body.clone();
-        let mut n = 0;
-        for p in &nullable {
-            n += set_at(&mut all, p, &Value::Null, true);
-        }
-        if let Err(e) = (reader.decode)(&all) {
-            t.failures.push(format!(
-                "{label}: with all {n} nullable properties null: {e}"
-            ));
-        }
-        for p in &nullable {
-            let mut one = body.clone();
-            let hits = set_at(&mut one, p, &Value::Null, true);
-            if hits == 0 {
-                continue;
-            }
-            t.nulled_fields += hits;
-            if let Err(e) = (reader.decode)(&one) {
-                t.failures.push(format!(
-                    "{label}: `{}` is nullable in the spec, the client rejects null: {e}",
-                    show(p)
-                ));
-            }
-        }
-    }
+    check_nullable(label, reader, body, &nullable, t);
     // `null` where a list is expected: every list inside the records, one by one.
     let mut lists = BTreeSet::new();
     array_paths(body, &mut Vec::new(), &mut lists);
@@ -1058,6 +1321,50 @@ fn check_response_variants(
                 "{label}: list `{}` sent as null is not an empty list: {e}",
                 show(&p)
             ));
+        }
+    }
+    // Every property the schema documents and the example leaves out, with a value of its type.
+    if let Some((spec, schema)) = oracle.schema_of(ex) {
+        let mut missing = Vec::new();
+        missing_properties(spec, schema, body, &mut Vec::new(), &mut missing, 0);
+        // All of them at once, and `null` in every nullable property of that complete body (which
+        // reaches nullable properties of objects the example leaves out).
+        if !missing.is_empty() {
+            let mut complete = body.clone();
+            for (at, value) in &missing {
+                let pointer: String = at.iter().map(|s| format!("/{s}")).collect();
+                let (parent, key) = pointer.rsplit_once('/').unwrap();
+                if let Some(Value::Object(obj)) = complete.pointer_mut(parent) {
+                    obj.insert(key.to_owned(), value.clone());
+                }
+            }
+            match (reader.decode)(&complete) {
+                Ok(_) => check_nullable(
+                    &format!("{label} (complete)"),
+                    reader,
+                    &complete,
+                    &nullable,
+                    t,
+                ),
+                Err(e) => t.failures.push(format!(
+                    "{label}: with every documented property added: {e}"
+                )),
+            }
+        }
+        for (at, value) in missing {
+            let mut one = body.clone();
+            let pointer: String = at.iter().map(|s| format!("/{s}")).collect();
+            let (parent, key) = pointer.rsplit_once('/').unwrap();
+            let Some(Value::Object(obj)) = one.pointer_mut(parent) else {
+                continue;
+            };
+            obj.insert(key.to_owned(), value.clone());
+            t.documented_fields += 1;
+            if let Err(e) = (reader.decode)(&one) {
+                t.failures.push(format!(
+                    "{label}: documented property `{pointer}` = {value} (absent from the example) breaks decoding: {e}"
+                ));
+            }
         }
     }
     // Unknown enum values and extra fields.
@@ -1095,6 +1402,19 @@ fn check_example(oracle: &Oracle, ex: &Example, t: &mut Tally) {
                 .entry(format!("{} {}", ex.source, ex.version))
                 .or_default() += 1;
             t.records += n;
+            match (reader.reencode)(&body) {
+                Ok(kept) => {
+                    let mut lost = Vec::new();
+                    compare_kept(&body, &kept, "", &mut t.values_compared, &mut lost);
+                    for l in lost {
+                        t.failures.push(format!(
+                            "{} ({}): value not kept at {l}",
+                            ex.label, ex.source
+                        ));
+                    }
+                }
+                Err(e) => t.failures.push(format!("{}: {e}", ex.label)),
+            }
         }
         Err(e) => {
             t.failures.push(format!(
@@ -1130,6 +1450,66 @@ fn every_official_lightspeed_example_decodes() {
     let mut t = Tally::default();
     for ex in &examples {
         check_example(&oracle, ex, &mut t);
+    }
+
+    // Routes the client reads that have no official example in a version it speaks: a body generated
+    // from the response schema (every documented property, a value of its type) must decode too.
+    let with_example: BTreeSet<(String, String)> = examples
+        .iter()
+        .filter(|e| e.reader.is_some())
+        .filter_map(|e| {
+            e.route
+                .as_ref()
+                .map(|(m, p, s)| (e.version.clone(), format!("{m} {p} {s}")))
+        })
+        .collect();
+    for spec in &oracle.specs {
+        for (method, path, status, resp) in spec.responses() {
+            let Some(reader) = reader_for(spec.version, &method, &path, &status) else {
+                continue;
+            };
+            let key = (spec.version.to_owned(), format!("{method} {path} {status}"));
+            if with_example.contains(&key) {
+                continue;
+            }
+            let Some(schema) = response_schema(spec, resp) else {
+                t.generated_without_schema
+                    .push(format!("{} {}", key.0, key.1));
+                continue;
+            };
+            let mut body = synth(spec, schema, "", 0);
+            let label = format!("{} {}", key.0, key.1);
+            for e in SCHEMA_EXCEPTIONS.iter().filter(|e| e.route == label) {
+                if (e.fix)(&mut body) {
+                    t.schema_exceptions_seen.insert(e.route);
+                } else {
+                    t.failures.push(format!(
+                        "{label}: schema exception no longer applies ({})",
+                        e.why
+                    ));
+                }
+            }
+            match (reader.decode)(&body) {
+                Ok(_) => {
+                    t.generated.push(label.clone());
+                    // The same null, list, enum and extra-field variants as for official examples.
+                    let ex = Example {
+                        source: "generated",
+                        version: spec.version.to_owned(),
+                        label: format!("{label} (generated)"),
+                        body: body.clone(),
+                        reader: Some(reader),
+                        not_read: String::new(),
+                        route: Some((method.clone(), path.clone(), status.clone())),
+                    };
+                    check_response_variants(&oracle, &ex, reader, &body, &mut t);
+                }
+                Err(e) => t.failures.push(format!(
+                    "{} {} (generated from the schema, no official example): {e}\n  body: {body}",
+                    key.0, key.1
+                )),
+            }
+        }
     }
 
     // Webhook payloads (API 1.0 shapes), with unknown fields added as well.
@@ -1196,14 +1576,30 @@ fn every_official_lightspeed_example_decodes() {
     let total: usize = t.decoded.values().sum();
     println!(
         "  total: {total} examples, {} records; {} nullable fields and {} lists set to null; \
-         {} enum values unknown, {} extra fields; {} exception patches",
+         {} documented fields added; {} enum values unknown, {} extra fields; {} exception patches; \
+         {} numbers and booleans compared with the values kept",
         t.records,
         t.nulled_fields,
         t.nulled_lists,
+        t.documented_fields,
         t.enum_values,
         t.extra_fields,
-        t.exceptions_used
+        t.exceptions_used,
+        t.values_compared
     );
+    println!(
+        "Read routes without an official example, decoded from a schema-generated body: {}",
+        t.generated.len()
+    );
+    for g in &t.generated {
+        println!("    {g}");
+    }
+    if !t.generated_without_schema.is_empty() {
+        println!(
+            "Read routes with neither example nor schema: {:?}",
+            t.generated_without_schema
+        );
+    }
     println!("Examples not read by the client:");
     for (k, list) in &t.not_read {
         println!("  {k}: {}", list.len());
@@ -1252,4 +1648,204 @@ fn every_official_lightspeed_example_decodes() {
         EXCEPTIONS.len(),
         "every exception is used"
     );
+    assert_eq!(
+        t.schema_exceptions_seen.len(),
+        SCHEMA_EXCEPTIONS.len(),
+        "every schema exception is used"
+    );
+    assert!(
+        t.values_compared >= 500,
+        "{} values compared",
+        t.values_compared
+    );
+    assert!(
+        t.generated.len() >= 8,
+        "{} generated bodies",
+        t.generated.len()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Requests: `POST /customers` and `PUT /customers/{id}` carry the keys both specs require.
+// ---------------------------------------------------------------------------------------------------------
+
+mod customer_requests {
+    use super::*;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    /// The official example answer of a route in a spec.
+    fn official_example(spec: &Spec, method: &str, path: &str, status: &str) -> Value {
+        spec.responses()
+            .into_iter()
+            .find(|(m, p, s, _)| m == method && p == path && s == status)
+            .and_then(|(_, _, _, r)| {
+                r.get("content")?
+                    .as_object()?
+                    .values()
+                    .find_map(|c| c.get("example").cloned())
+            })
+            .unwrap_or_else(|| panic!("{} {method} {path} {status}: no example", spec.version))
+    }
+
+    /// The `required` keys of a request body schema.
+    fn required_keys(spec: &Spec, method: &str, path: &str) -> Vec<String> {
+        let op = spec
+            .doc
+            .pointer(&format!(
+                "/paths/{}/{}",
+                path.replace('~', "~0").replace('/', "~1"),
+                method.to_lowercase()
+            ))
+            .unwrap_or_else(|| panic!("{} has no {method} {path}", spec.version));
+        let schema = op
+            .pointer("/requestBody/content/application~1json/schema")
+            .map(|s| spec.resolve(s))
+            .expect("request schema");
+        let keys: Vec<String> = schema["required"]
+            .as_array()
+            .expect("required keys")
+            .iter()
+            .filter_map(|k| k.as_str().map(str::to_owned))
+            .collect();
+        for k in &keys {
+            assert!(
+                is_nullable(spec, &schema["properties"][k]),
+                "{}: {k} is required and nullable",
+                spec.version
+            );
+        }
+        keys
+    }
+
+    fn specs() -> Option<Vec<Spec>> {
+        let dir = spec_oracle::require_reference_dir()?.join("lightspeed-x/openapi");
+        Some(
+            [
+                ("2.0", "legacy-api-v2-0.json"),
+                ("2026-07", "api-2026-07.json"),
+            ]
+            .into_iter()
+            .map(|(version, file)| Spec {
+                version,
+                doc: read_json(&dir.join(file)),
+            })
+            .collect(),
+        )
+    }
+
+    async fn client(server: &MockServer) -> Client {
+        Client::builder()
+            .base_url(server.uri())
+            .personal_token("tok".into())
+            .unlimited()
+            .build()
+            .await
+            .unwrap()
+    }
+
+    async fn bodies(server: &MockServer, verb: &str) -> Vec<Value> {
+        server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.method.as_str() == verb)
+            .map(|r| serde_json::from_slice(&r.body).expect("JSON body"))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn create_and_update_send_the_required_name_keys() {
+        let Some(specs) = specs() else { return };
+        let server = MockServer::start().await;
+        let v20 = &specs[0];
+        let created = official_example(v20, "POST", "/customers", "201");
+        let read = official_example(v20, "GET", "/customers/{customer_id}", "200");
+        let updated = official_example(v20, "PUT", "/customers/{customer_id}", "200");
+        let id = read["data"]["id"].as_str().unwrap().to_owned();
+        Mock::given(method("POST"))
+            .and(path("/api/2.0/customers"))
+            .respond_with(ResponseTemplate::new(201).set_body_json(&created))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!("/api/2.0/customers/{id}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(&read))
+            .mount(&server)
+            .await;
+        Mock::given(method("PUT"))
+            .and(path(format!("/api/2.0/customers/{id}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(&updated))
+            .mount(&server)
+            .await;
+        let c = client(&server).await;
+        let id = CustomerId::new(id);
+
+        // A company-only customer: both name keys, as null.
+        c.customers()
+            .create(&CustomerInput {
+                company_name: Some("Analytical Engines Ltd".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        // A partial update built from the customer as read: the stored names travel with it.
+        let current = c.customers().get(&id).await.unwrap();
+        assert!(current.first_name.is_some() && current.last_name.is_some());
+        let phone_only = CustomerInput {
+            phone: Some("+64 9 000".into()),
+            ..Default::default()
+        };
+        c.customers()
+            .update(&id, &CustomerUpdate::new(&current, phone_only.clone()))
+            .await
+            .unwrap();
+        // The same through `modify`, which reads the customer first.
+        c.customers().modify(&id, phone_only).await.unwrap();
+        // Clearing a name is explicit.
+        c.customers()
+            .update(
+                &id,
+                &CustomerUpdate::with_names(Some("Ada".into()), None, CustomerInput::default()),
+            )
+            .await
+            .unwrap();
+
+        let posts = bodies(&server, "POST").await;
+        let puts = bodies(&server, "PUT").await;
+        assert_eq!((posts.len(), puts.len()), (1, 3));
+        for spec in &specs {
+            for (verb, route, sent) in [
+                ("POST", "/customers", &posts),
+                ("PUT", "/customers/{customer_id}", &puts),
+            ] {
+                let keys = required_keys(spec, verb, route);
+                assert!(
+                    keys.iter().any(|k| k == "first_name") && keys.iter().any(|k| k == "last_name")
+                );
+                for body in sent {
+                    for k in &keys {
+                        assert!(
+                            body.get(k).is_some(),
+                            "{} {verb} {route}: required key {k} missing from {body}",
+                            spec.version
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            posts[0],
+            json!({"first_name": null, "last_name": null, "company_name": "Analytical Engines Ltd"})
+        );
+        let names = json!({
+            "first_name": current.first_name,
+            "last_name": current.last_name,
+            "phone": "+64 9 000",
+        });
+        assert_eq!(puts[0], names, "the stored names are sent back, never null");
+        assert_eq!(puts[1], names);
+        assert_eq!(puts[2], json!({"first_name": "Ada", "last_name": null}));
+    }
 }

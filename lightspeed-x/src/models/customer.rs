@@ -120,16 +120,17 @@ impl Customer {
     }
 }
 
-/// Body to create (`POST /customers`) or update (`PUT /customers/{id}`) a customer.
+/// Body to create a customer (`POST /customers`), and the changed fields of a [`CustomerUpdate`].
 ///
-/// Only the fields that are set are sent.
+/// `first_name` and `last_name` are always sent: both specs require the keys (the values may be `null`,
+/// e.g. for a company-only customer). Every other field is sent only when set.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomerInput {
-    /// First name (required on create).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// First name (the key is always sent; `null` when unknown).
+    #[serde(default)]
     pub first_name: Option<String>,
-    /// Last name (required on create).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Last name (the key is always sent; `null` when unknown).
+    #[serde(default)]
     pub last_name: Option<String>,
     /// Company name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -182,4 +183,75 @@ pub struct CustomerInput {
     /// Tax id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax_id: Option<String>,
+}
+
+/// Body of `PUT /customers/{id}`: the changed fields plus the names the customer keeps.
+///
+/// Both specs require the `first_name` and `last_name` keys on every PUT and allow `null`, which stores no
+/// name; they say nothing about keeping a name that is left out. So an update always carries the names to
+/// store, and this type can only be built with them: [`CustomerUpdate::new`] takes them from the customer
+/// as read (changes to the names in `changes` win), [`CustomerUpdate::with_names`] takes them explicitly.
+/// Every other field is sent only when set in `changes`, as in [`CustomerInput`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct CustomerUpdate {
+    first_name: Option<String>,
+    last_name: Option<String>,
+    changes: CustomerInput,
+}
+
+impl CustomerUpdate {
+    /// Changes to `current`: a name not set in `changes` keeps the value `current` has.
+    pub fn new(current: &Customer, changes: CustomerInput) -> Self {
+        CustomerUpdate {
+            first_name: changes
+                .first_name
+                .clone()
+                .or_else(|| current.first_name.clone()),
+            last_name: changes
+                .last_name
+                .clone()
+                .or_else(|| current.last_name.clone()),
+            changes,
+        }
+    }
+
+    /// Changes with the complete names to store (`None` stores no name); the names in `changes` are
+    /// ignored.
+    pub fn with_names(
+        first_name: Option<String>,
+        last_name: Option<String>,
+        changes: CustomerInput,
+    ) -> Self {
+        CustomerUpdate {
+            first_name,
+            last_name,
+            changes,
+        }
+    }
+
+    /// The first name sent.
+    pub fn first_name(&self) -> Option<&str> {
+        self.first_name.as_deref()
+    }
+
+    /// The last name sent.
+    pub fn last_name(&self) -> Option<&str> {
+        self.last_name.as_deref()
+    }
+
+    /// The other changed fields.
+    pub fn changes(&self) -> &CustomerInput {
+        &self.changes
+    }
+}
+
+impl Serialize for CustomerUpdate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let body = CustomerInput {
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            ..self.changes.clone()
+        };
+        body.serialize(s)
+    }
 }

@@ -14,6 +14,7 @@ mod product;
 mod register;
 mod retailer;
 mod sale;
+mod sale_wire;
 mod shift;
 mod tax;
 mod user;

@@ -10,8 +10,11 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// A sale, return, parked or voided sale (`GET /sales`, `/search?type=sales`).
+///
+/// Decoded from the 2.0 shape or the restructured 2026-07 shape (see the `sale_wire` module);
+/// serialised in the 2.0 shape.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, from = "super::sale_wire::SaleWire")]
 pub struct Sale {
     /// Sale id.
     pub id: SaleId,
@@ -148,9 +151,9 @@ impl Sale {
     }
 }
 
-/// A sale line.
+/// A sale line (2.0 or 2026-07 shape).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, from = "super::sale_wire::LineItemWire")]
 pub struct LineItem {
     /// Line id.
     pub id: LineItemId,
@@ -246,9 +249,9 @@ pub struct TaxComponent {
     pub total_tax: Decimal,
 }
 
-/// A payment on a sale.
+/// A payment on a sale (2.0 or 2026-07 shape).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, from = "super::sale_wire::PaymentWire")]
 pub struct Payment {
     /// Payment id.
     pub id: PaymentId,
@@ -269,8 +272,7 @@ pub struct Payment {
     /// Amount (negative for refunds).
     #[serde(with = "decode::decimal")]
     pub amount: Decimal,
-    /// Card surcharge (`{rule, amount}` in the specs).
-    #[serde(deserialize_with = "surcharge_opt")]
+    /// Card surcharge (`{rule, amount}` in the specs; a bare amount is read as the amount).
     pub surcharge: Option<Surcharge>,
     /// Processing fee (Lightspeed Payments).
     #[serde(with = "decode::decimal_opt")]
@@ -288,24 +290,9 @@ pub struct Surcharge {
     pub amount: Decimal,
 }
 
-/// A surcharge as the specs document it (an object), or a bare amount as older payloads sent it.
-fn surcharge_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Surcharge>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Object(Surcharge),
-        Amount(#[serde(with = "decode::decimal_opt")] Option<Decimal>),
-    }
-    Ok(match Option::<Raw>::deserialize(d)? {
-        None => None,
-        Some(Raw::Object(s)) => Some(s),
-        Some(Raw::Amount(a)) => a.map(|amount| Surcharge { rule: None, amount }),
-    })
-}
-
-/// A tax total on a sale.
+/// A tax total on a sale (2.0 `amount` or 2026-07 `tax`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, from = "super::sale_wire::SaleTaxWire")]
 pub struct SaleTax {
     /// Tax (rate) id.
     pub id: Option<String>,
@@ -319,9 +306,9 @@ pub struct SaleTax {
     pub amount: Decimal,
 }
 
-/// A sale-level adjustment.
+/// A sale-level adjustment (2.0 `type`/`value` or 2026-07 `adjustment_type`/`total`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, from = "super::sale_wire::AdjustmentWire")]
 pub struct Adjustment {
     /// Kind (`NON_CASH_FEE`...), as the examples and `required` name it (`type`).
     #[serde(rename = "type")]

@@ -179,3 +179,124 @@ fn models_round_trip_through_json() {
         serde_json::from_str(&serde_json::to_string(&page.data[0]).unwrap()).unwrap();
     assert_eq!(back, page.data[0]);
 }
+
+#[test]
+fn sale_in_the_2026_07_shape_maps_to_the_same_fields() {
+    let body = serde_json::json!({"data": {
+        "id": "s1",
+        "date": "2026-03-01T10:00:00+00:00",
+        "state": "closed",
+        "source": {"author": {"id": "u1"}, "id": "ext-9", "outlet_id": "o1", "register_id": "r1", "type": "SHOPIFY"},
+        "totals": {"price": 10, "price_incl_tax": 11.5, "tax": 1.5, "loyalty": 0.2, "surcharge": 0},
+        "return": {"is_return": false, "original_sale_id": null},
+        "_metadata": {"version": 42},
+        "line_items": [{
+            "id": "l1", "product": {"id": "p1"}, "quantity": 2,
+            "pricing": {"price": 5, "total": 10, "cost": 2, "cost_total": 4, "discount": 0, "discount_total": 0, "loyalty_amount": 0.1},
+            "tax": {"id": "t1", "amount": 0.75, "total": 1.5},
+            "return": {"is_return": false},
+            "_metadata": {"is_price_override": true, "sequence": 3, "tax_components": [{"rate_id": "tr1", "total_tax": 1.5}]}
+        }],
+        "payments": [{
+            "id": "pay1", "amount": 11.5, "date": "2026-03-01T10:00:05+00:00",
+            "source": {"outlet_id": "o1", "register_id": "r1"},
+            "type": {"config_id": "pt1", "id": "1", "name": "Cash"},
+            "surcharge": {"rule": "card", "amount": 0.3}
+        }],
+        "taxes": [{"id": "t1", "tax": 1.5}],
+        "adjustments": [{"adjustment_type": "SURCHARGE", "name": "Card fee", "total": 0.3}]
+    }});
+    let s: Single<Sale> = serde_json::from_value(body).unwrap();
+    let s = s.data;
+    assert_eq!(
+        s.sale_date,
+        Some(Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap())
+    );
+    assert_eq!(s.user_id, Some(UserId::new("u1")));
+    assert_eq!(s.outlet_id, Some(OutletId::new("o1")));
+    assert_eq!(s.register_id, Some(RegisterId::new("r1")));
+    assert_eq!(
+        (s.source.as_deref(), s.source_id.as_deref()),
+        (Some("SHOPIFY"), Some("ext-9"))
+    );
+    assert_eq!(
+        (s.total_price, s.total_tax, s.total_loyalty),
+        (dec!(10), dec!(1.5), dec!(0.2))
+    );
+    assert_eq!(s.total_including_tax(), dec!(11.5));
+    assert_eq!(s.version, Some(Version(42)));
+    assert!(s.is_closed());
+    let l = &s.line_items[0];
+    assert_eq!(l.product_id, Some(ProductId::new("p1")));
+    assert_eq!(l.tax_id, Some(TaxId::new("t1")));
+    assert_eq!(
+        (l.quantity, l.price, l.price_total),
+        (dec!(2), dec!(5), dec!(10))
+    );
+    assert_eq!(
+        (l.cost, l.cost_total, l.loyalty_value),
+        (dec!(2), dec!(4), dec!(0.1))
+    );
+    assert_eq!((l.tax, l.tax_total), (dec!(0.75), dec!(1.5)));
+    assert!(l.price_set);
+    assert_eq!(l.sequence, 3);
+    assert_eq!(l.tax_components[0].total_tax, dec!(1.5));
+    let p = &s.payments[0];
+    assert_eq!(p.retailer_payment_type_id, Some(PaymentTypeId::new("pt1")));
+    assert_eq!(p.name.as_deref(), Some("Cash"));
+    assert_eq!(p.register_id, Some(RegisterId::new("r1")));
+    assert_eq!(
+        p.payment_date,
+        Some(Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 5).unwrap())
+    );
+    assert_eq!(
+        p.surcharge,
+        Some(Surcharge {
+            rule: Some("card".into()),
+            amount: dec!(0.3)
+        })
+    );
+    assert_eq!(s.taxes[0].amount, dec!(1.5));
+    assert_eq!(s.adjustments[0].kind(), Some("SURCHARGE"));
+    assert_eq!(s.adjustments[0].value, dec!(0.3));
+}
+
+#[test]
+fn surcharge_object_or_bare_amount_and_null_lists() {
+    let sale = r#"{"id": "s", "status": "CLOSED", "attributes": null, "line_items": null,
+        "taxes": null, "adjustments": null, "payments": [
+        {"id": "a", "amount": "5.00", "surcharge": {"rule": "2 rates", "amount": "0.15"}},
+        {"id": "b", "amount": 5, "surcharge": 0.2},
+        {"id": "c", "amount": 5, "surcharge": null}]}"#;
+    let s: Sale = serde_json::from_str(sale).unwrap();
+    assert!(s.line_items.is_empty() && s.attributes.is_empty() && s.taxes.is_empty());
+    let amounts: Vec<_> = s
+        .payments
+        .iter()
+        .map(|p| p.surcharge.as_ref().map(|x| x.amount))
+        .collect();
+    assert_eq!(amounts, vec![Some(dec!(0.15)), Some(dec!(0.2)), None]);
+    assert_eq!(
+        s.payments[0].surcharge.as_ref().unwrap().rule.as_deref(),
+        Some("2 rates")
+    );
+    let u: User =
+        serde_json::from_str(r#"{"id": "u", "permissions": null, "roles": null}"#).unwrap();
+    assert!(u.permissions.is_empty() && u.roles.is_empty());
+    let empty: Page<User> =
+        serde_json::from_str(r#"{"data": [], "version": {"min": null, "max": null}}"#).unwrap();
+    assert_eq!(empty.version, None);
+    let wrapped: Single<User> = serde_json::from_str(r#"{"data": [{"id": "u1"}]}"#).unwrap();
+    assert_eq!(wrapped.data.id, UserId::new("u1"));
+}
+
+#[test]
+fn line_tax_as_a_2_0_number_is_kept() {
+    let l: LineItem =
+        serde_json::from_str(r#"{"id": "l", "tax": 0.75, "tax_total": "1.50", "tax_id": "t"}"#)
+            .unwrap();
+    assert_eq!((l.tax, l.tax_total), (dec!(0.75), dec!(1.5)));
+    assert_eq!(l.tax_id, Some(TaxId::new("t")));
+    let l: LineItem = serde_json::from_str(r#"{"id": "l", "tax": "0.75"}"#).unwrap();
+    assert_eq!(l.tax, dec!(0.75));
+}

@@ -4,7 +4,7 @@ use super::{get_one, seg};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::ids::CustomerId;
-use crate::models::{Customer, CustomerInput};
+use crate::models::{Customer, CustomerInput, CustomerUpdate};
 use crate::paging::{ListRequest, Single};
 use crate::search::CustomerSearch;
 
@@ -47,7 +47,8 @@ impl Customers {
         self.search().email(email).all().await
     }
 
-    /// Creates a customer (first and last name are required by the API).
+    /// Creates a customer; `first_name` and `last_name` are always sent, `null` when unknown (a
+    /// company-only customer), as the API requires both keys.
     ///
     /// Not retried automatically: on a transport error, look the customer up first.
     pub async fn create(&self, input: &CustomerInput) -> Result<Customer> {
@@ -66,8 +67,9 @@ impl Customers {
         Ok(r.data)
     }
 
-    /// Updates the fields that are set in `input`.
-    pub async fn update(&self, id: &CustomerId, input: &CustomerInput) -> Result<Customer> {
+    /// Updates a customer: the fields set in the update's changes, and the names it carries (the API
+    /// requires both name keys on every PUT; see [`CustomerUpdate`]).
+    pub async fn update(&self, id: &CustomerId, input: &CustomerUpdate) -> Result<Customer> {
         let r: Single<Customer> = self
             .client
             .http()
@@ -80,6 +82,14 @@ impl Customers {
             .json_response()
             .await?;
         Ok(r.data)
+    }
+
+    /// Reads the customer, then updates it with `changes`, keeping its names unless `changes` sets them
+    /// (one read more than [`Customers::update`]).
+    pub async fn modify(&self, id: &CustomerId, changes: CustomerInput) -> Result<Customer> {
+        let current = self.get(id).await?;
+        self.update(id, &CustomerUpdate::new(&current, changes))
+            .await
     }
 
     /// Deletes a customer.

@@ -2,7 +2,6 @@
 
 mod customers;
 mod products;
-pub(crate) mod sale_shape;
 mod sales;
 mod simple;
 mod webhooks;
@@ -15,7 +14,7 @@ pub use webhooks::Webhooks;
 
 use crate::client::Client;
 use crate::error::Result;
-use crate::paging::{Reshape, Single, decode_value};
+use crate::paging::Single;
 use serde::de::DeserializeOwned;
 
 /// Encodes an id as one path segment (pos-http percent-encodes it; a `/` is refused here).
@@ -28,17 +27,5 @@ pub(crate) fn seg(id: &str) -> Result<&str> {
 
 pub(crate) async fn get_one<T: DeserializeOwned>(client: &Client, path: String) -> Result<T> {
     let r: Single<T> = client.http().get(&path).json_response().await?;
-    Ok(r.data)
-}
-
-/// [`get_one`] for a record rewritten by `reshape` before it is decoded.
-pub(crate) async fn get_one_reshaped<T: DeserializeOwned>(
-    client: &Client,
-    path: String,
-    reshape: Reshape,
-) -> Result<T> {
-    let mut r: Single<serde_json::Value> = client.http().get(&path).json_response().await?;
-    reshape(&mut r.data);
-    let r: Single<T> = decode_value(&serde_json::json!({ "data": r.data }))?;
     Ok(r.data)
 }

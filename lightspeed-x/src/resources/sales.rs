@@ -1,7 +1,6 @@
 //! Sales.
 
-use super::sale_shape::sale_to_legacy;
-use super::{get_one, get_one_reshaped, seg};
+use super::{get_one, seg};
 use crate::client::Client;
 use crate::error::Result;
 use crate::ids::SaleId;
@@ -12,7 +11,7 @@ use crate::search::SalesSearch;
 /// Sales (`/sales`, and `/search?type=sales` for date ranges).
 ///
 /// The date versions answer `GET /sales` and `GET /sales/{id}` with a restructured sale (`date`,
-/// `source`, `totals`, `pricing`...); it is read into the same [`Sale`] model.
+/// `source`, `totals`, `pricing`...); the same [`Sale`] model reads both shapes.
 #[derive(Clone, Debug)]
 pub struct Sales {
     client: Client,
@@ -25,22 +24,16 @@ impl Sales {
 
     /// All sales by version cursor: the incremental change feed (no date filter here).
     pub fn list(&self) -> ListRequest<Sale> {
-        let list = ListRequest::new(self.client.clone(), self.client.path("sales"), false);
-        if self.client.api_version().is_dated() {
-            list.reshape(sale_to_legacy)
-        } else {
-            list
-        }
+        ListRequest::new(self.client.clone(), self.client.path("sales"), false)
     }
 
     /// One sale.
     pub async fn get(&self, id: &SaleId) -> Result<Sale> {
-        let path = self.client.path(&format!("sales/{}", seg(id.as_str())?));
-        if self.client.api_version().is_dated() {
-            get_one_reshaped(&self.client, path, sale_to_legacy).await
-        } else {
-            get_one(&self.client, path).await
-        }
+        get_one(
+            &self.client,
+            self.client.path(&format!("sales/{}", seg(id.as_str())?)),
+        )
+        .await
     }
 
     /// Search sales by date range, outlet, state... (offset paging).
