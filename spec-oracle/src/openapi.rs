@@ -577,7 +577,7 @@ fn param_problem(schema: &Value, v: &str) -> Option<String> {
     if let Some(values) = schema.get("enum").and_then(Value::as_array)
         && !values
             .iter()
-            .any(|e| e.as_str() == Some(v) || e.to_string() == v)
+            .any(|e| e.as_str() == Some(v) || e.to_string().as_str() == v)
     {
         return Some(format!(
             "{v:?} is not one of {}",
@@ -741,11 +741,9 @@ fn walk_example(
                 }
             }
         }
-        Value::Array(items) => {
-            if schema.get("items").is_some() {
-                for item in items {
-                    walk_example(doc, &format!("{ptr}/items"), item, reached, depth + 1);
-                }
+        Value::Array(items) if schema.get("items").is_some() => {
+            for item in items {
+                walk_example(doc, &format!("{ptr}/items"), item, reached, depth + 1);
             }
         }
         _ => {}

@@ -213,6 +213,8 @@ const PRODUCTS: [&str; 9] = [
 ];
 
 /// Fills an empty state with demo data.
+// `..Default::default()` keeps the seed compiling when the models gain fields.
+#[allow(clippy::needless_update)]
 pub(crate) fn seed(st: &mut State, demo: &DemoData, domain_prefix: &str) {
     let mut rng = StdRng::seed_from_u64(demo.seed);
     let first_tz = demo.outlets.first().map(|o| o.1).unwrap_or(chrono_tz::UTC);
