@@ -235,6 +235,79 @@ async fn drive_version(p: &mut Probe, sandbox: &Sandbox, v: &str) {
             Some(json!({"size": 2})),
         )
         .await;
+        // Stock adjustments and their custom reasons.
+        let (status, reason) = p
+            .call(
+                "POST",
+                &format!("{api}/custom_inventory_adjustment_reasons"),
+                Some(json!({"name": "Shelf check", "enabled": true, "type": "POSITIVE"})),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let reason = id_of(&reason);
+        let (status, _) = p
+            .call(
+                "POST",
+                &format!("{api}/custom_inventory_adjustment_reasons"),
+                Some(json!({"name": "shelf check", "enabled": true, "type": "NEGATIVE"})),
+            )
+            .await;
+        assert_eq!(status, 409);
+        let (status, _) = p
+            .call(
+                "PUT",
+                &format!("{api}/custom_inventory_adjustment_reasons/{reason}"),
+                Some(json!({"name": "Shelf recount"})),
+            )
+            .await;
+        assert_eq!(status, 200);
+        p.call(
+            "GET",
+            &format!("{api}/custom_inventory_adjustment_reasons"),
+            None,
+        )
+        .await;
+        let (status, made) = p
+            .call(
+                "POST",
+                &format!("{api}/stock_adjustments"),
+                Some(json!({"stock_adjustments": [
+                    {"product_id": product, "outlet_id": outlet, "quantity": "3", "reason": "STOCK_FOUND"},
+                    {"product_id": product, "outlet_id": outlet, "quantity": "2", "reason": "CUSTOM",
+                     "custom_inventory_adjustment_reason_id": reason},
+                    {"product_id": product, "outlet_id": outlet, "quantity": "-1", "reason": "DAMAGE"},
+                ]})),
+            )
+            .await;
+        assert_eq!(status, 201);
+        assert_eq!(made["data"].as_array().unwrap().len(), 3);
+        let level = sandbox
+            .state()
+            .inventory_level(
+                &lightspeed_x::ProductId(product.clone()),
+                &lightspeed_x::OutletId(outlet.clone()),
+            )
+            .unwrap();
+        assert_eq!(level, rust_decimal::Decimal::from(11), "7 + 3 + 2 - 1");
+        // A sign that does not match its reason: 422, nothing changes.
+        let (status, _) = p
+            .call(
+                "POST",
+                &format!("{api}/stock_adjustments"),
+                Some(json!({"stock_adjustments": [
+                    {"product_id": product, "outlet_id": outlet, "quantity": "5", "reason": "THEFT"}
+                ]})),
+            )
+            .await;
+        assert_eq!(status, 422);
+        p.call(
+            "GET",
+            &format!("{api}/stock_adjustments?page_size=1000"),
+            None,
+        )
+        .await;
+        p.call("GET", &format!("{api}/stock_adjustments?{huge}"), None)
+            .await;
         p.call(
             "GET",
             &format!("{api}/inventory/{product}?page_size=5000"),

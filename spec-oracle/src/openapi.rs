@@ -98,6 +98,18 @@ impl std::fmt::Debug for Spec {
 pub const ERRATA: &[(&str, &str, &str, &str)] = &[
     (
         "legacy-api-v2-0.json",
+        "/components/schemas/Shift/properties/time_out",
+        r#"{"type": "string", "nullable": true, "description": "The time the shift ended."}"#,
+        "an open shift (clocked in, not yet out) has no end time, which the non-nullable string cannot express; the examples only show closed shifts",
+    ),
+    (
+        "api-2026-07.json",
+        "/components/schemas/Shift/properties/time_out",
+        r#"{"type": "string", "nullable": true, "description": "The time the shift ended."}"#,
+        "an open shift (clocked in, not yet out) has no end time, which the non-nullable string cannot express; the examples only show closed shifts",
+    ),
+    (
+        "legacy-api-v2-0.json",
         "/components/schemas/Retailer/properties/timezone",
         r#"{"type": "string", "description": "Default Timezone for retailer - e.g. Pacific/Auckland."}"#,
         "typed `object` but described as a zone name such as Pacific/Auckland; 2026-07 types it string",

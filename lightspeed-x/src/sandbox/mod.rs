@@ -35,6 +35,7 @@
 //! connections and "committed, then the response was lost"; change them at run time with
 //! [`Sandbox::faults`].
 
+mod adjustments;
 mod hooks;
 mod oracle;
 mod routes;

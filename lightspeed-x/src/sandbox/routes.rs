@@ -158,7 +158,21 @@ fn api(v: Ver) -> Router<Arc<Shared>> {
                     post(inventory_filter)
                         .fallback(|| async { error(StatusCode::NOT_FOUND, "Not Found") }),
                 )
-                .route("/inventory/{product_id}", get(inventory_of_product));
+                .route("/inventory/{product_id}", get(inventory_of_product))
+                .route(
+                    "/stock_adjustments",
+                    get(super::adjustments::list_stock_adjustments)
+                        .post(super::adjustments::create_stock_adjustments),
+                )
+                .route(
+                    "/custom_inventory_adjustment_reasons",
+                    get(super::adjustments::list_custom_reasons)
+                        .post(super::adjustments::create_custom_reason),
+                )
+                .route(
+                    "/custom_inventory_adjustment_reasons/{id}",
+                    put(super::adjustments::update_custom_reason),
+                );
         }
     }
     r

@@ -54,7 +54,7 @@ pub(crate) fn render<T: Serialize>(st: &State, kind: Kind, v: Ver, row: &T) -> V
         return value;
     };
     match kind {
-        Kind::Outlet => outlet(o, v),
+        Kind::Outlet => outlet(st, o, v),
         Kind::Register => register(st, o),
         Kind::User => user(o),
         Kind::Product => product(st, o, v),
@@ -68,7 +68,22 @@ pub(crate) fn render<T: Serialize>(st: &State, kind: Kind, v: Ver, row: &T) -> V
     value
 }
 
-fn outlet(o: &mut Map<String, Value>, v: Ver) {
+fn outlet(st: &State, o: &mut Map<String, Value>, v: Ver) {
+    // An outlet trades in the store's currency and uses the store's default tax unless set.
+    let currency = st.retailer.currency.as_ref();
+    put_if_null(
+        o,
+        "currency",
+        json!(currency.map_or("NZD", |c| c.code.as_str())),
+    );
+    put_if_null(
+        o,
+        "currency_symbol",
+        json!(currency.map_or("$", |c| c.symbol.as_str())),
+    );
+    if let Some(tax) = st.taxes.all().find(|t| t.is_default) {
+        put_if_null(o, "default_tax_id", json!(tax.id.0));
+    }
     // Text the store left empty is an empty string, never null.
     put_if_null(o, "email", json!(""));
     for k in [
@@ -172,9 +187,15 @@ fn product(st: &State, o: &mut Map<String, Value>, v: Ver) {
     put_if_null(o, "image_url", json!(PLACEHOLDER_IMAGE));
     put_if_null(o, "image_thumbnail_url", json!(PLACEHOLDER_THUMB));
     put_if_null(o, "supply_price", json!(0));
-    // Objects the store has none of are empty objects (as in the spec's examples).
-    for k in ["brand", "supplier", "type"] {
-        put_if_null(o, k, json!({}));
+    // Objects the store has none of are empty objects (as in the spec's examples); inside them,
+    // what the store does not know is left out.
+    for k in ["brand", "supplier", "type", "product_type"] {
+        if k != "product_type" {
+            put_if_null(o, k, json!({}));
+        }
+        if let Some(inner) = o.get_mut(k).filter(|v| v.is_object()) {
+            strip_nulls(inner);
+        }
     }
     // Measurements and bills of materials are left out when the product has none.
     drop_nulls(

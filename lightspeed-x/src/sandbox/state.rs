@@ -169,6 +169,10 @@ pub struct State {
     pub(crate) auth_codes: HashMap<String, String>,
     pub(crate) token_counter: u64,
     pub(crate) deliveries: Vec<Delivery>,
+    /// 2026-07 stock adjustments, as the API shapes them.
+    pub(crate) stock_adjustments: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// 2026-07 custom inventory adjustment reasons, as the API shapes them.
+    pub(crate) custom_reasons: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl State {
@@ -264,6 +268,16 @@ impl State {
     /// Webhook subscriptions.
     pub fn webhooks(&self) -> Vec<Webhook> {
         self.webhooks.values().cloned().collect()
+    }
+    /// Stock adjustments made through 2026-07 `POST /stock_adjustments` (API-shaped JSON).
+    pub fn stock_adjustments(&self) -> &[serde_json::Map<String, serde_json::Value>] {
+        &self.stock_adjustments
+    }
+    /// Custom inventory adjustment reasons (API-shaped JSON).
+    pub fn custom_inventory_adjustment_reasons(
+        &self,
+    ) -> &[serde_json::Map<String, serde_json::Value>] {
+        &self.custom_reasons
     }
     /// Webhook deliveries made so far.
     pub fn deliveries(&self) -> &[Delivery] {
