@@ -40,7 +40,8 @@ macro_rules! string_enum {
         }
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = String::deserialize(d)?;
+                // `null` (where a non-optional field is sent empty) is an unknown, empty value.
+                let s = Option::<String>::deserialize(d)?.unwrap_or_default();
                 Ok(Self::parse(&s))
             }
         }
@@ -197,5 +198,9 @@ mod tests {
             serde_json::to_string(&WebhookType::SaleUpdate).unwrap(),
             r#""sale.update""#
         );
+        let n: ConsignmentStatus = serde_json::from_str("null").unwrap();
+        assert_eq!(n, ConsignmentStatus::Other(String::new()));
+        let o: Option<SaleState> = serde_json::from_str("null").unwrap();
+        assert_eq!(o, None);
     }
 }

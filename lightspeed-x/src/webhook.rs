@@ -253,6 +253,7 @@ pub struct WebhookSale {
     #[serde(with = "decode::null_default")]
     pub taxes: Vec<WebhookSaleTax>,
     /// Totals.
+    #[serde(with = "decode::null_default")]
     pub totals: WebhookSaleTotals,
     /// Change counter.
     pub version: Option<i64>,
@@ -555,8 +556,10 @@ pub struct WebhookRegisterClosure {
     #[serde(deserialize_with = "decode::decimal_map::deserialize")]
     pub totals: BTreeMap<String, Decimal>,
     /// Taxes by tax id.
+    #[serde(with = "decode::null_default")]
     pub taxes: BTreeMap<String, WebhookClosureTax>,
     /// Payments by payment type id.
+    #[serde(with = "decode::null_default")]
     pub payments_summary: BTreeMap<String, WebhookClosurePayment>,
 }
 
