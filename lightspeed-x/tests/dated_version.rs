@@ -932,3 +932,67 @@ async fn the_spec_check_catches_a_wrong_request() {
     );
     assert!(found[2][0].contains("\"up\" is not one of"), "{found:?}");
 }
+
+/// The stock of a store with 5,000 products at 2 outlets (the benches' full data set): 10,000
+/// records, read from the sandbox (which checks every request and response against the spec of
+/// its version) in pages of 1,000 on 2.0, as the stock flow's default page size asks, and in pages
+/// of 5,000 on 2026-07.
+#[tokio::test]
+async fn a_large_stock_is_read_in_pages_of_5000_on_2026_07() {
+    use lightspeed_x::sandbox::{DemoData, Sandbox};
+    let sb = Sandbox::start_seeded(DemoData {
+        product_families: 3000,
+        customers: 1,
+        days: 1,
+        sales_per_day: 1,
+        outlets: vec![
+            ("Amsterdam".into(), chrono_tz::Europe::Amsterdam),
+            ("Utrecht".into(), chrono_tz::Europe::Amsterdam),
+        ],
+        ..DemoData::default()
+    })
+    .await
+    .unwrap();
+    let records = sb.state().inventory().len();
+    assert_eq!(records, 10_000);
+    let legacy = sb
+        .client_builder()
+        .api_version(ApiVersion::legacy())
+        .build()
+        .await
+        .unwrap();
+    let old: Vec<Inventory> = legacy
+        .inventory()
+        .list()
+        .page_size(1000)
+        .all()
+        .await
+        .unwrap();
+    let dated = sb.client().await.unwrap();
+    // As the stock flow asks: the version's largest inventory page, else its page size.
+    let page = dated.api_version().max_inventory_page().unwrap_or(1000);
+    assert_eq!(page, 5000);
+    let new: Vec<Inventory> = dated
+        .inventory()
+        .list()
+        .page_size(page)
+        .all()
+        .await
+        .unwrap();
+    assert_eq!((old.len(), new.len()), (records, records));
+    let total = |v: &[Inventory]| {
+        v.iter()
+            .map(|i| i.inventory_level)
+            .sum::<rust_decimal::Decimal>()
+    };
+    assert_eq!(total(&old), total(&new));
+    let served = sb.stats();
+    // 10 pages and the empty page that ends the feed, against 2 pages and the empty one.
+    assert_eq!(served.count("GET /api/2.0/inventory"), 11);
+    assert_eq!(served.count("POST /api/2026-07/inventory"), 3);
+    assert!(
+        sb.spec_violations().is_empty(),
+        "{:?}",
+        sb.spec_violations()
+    );
+}
