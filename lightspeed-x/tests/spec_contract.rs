@@ -505,6 +505,56 @@ async fn the_client_reads_and_writes_without_violations() {
             .as_deref()
             .is_some_and(|u| u.starts_with("https://"))
     );
+    let outlet = sandbox.state().outlets().live()[0].id.clone();
+    client
+        .inventory()
+        .set_level(&p.id, &outlet, rust_decimal::Decimal::from(4))
+        .await
+        .unwrap();
+    let levels: Vec<_> = client
+        .products()
+        .inventory(&p.id)
+        .unwrap()
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(levels.iter().any(|i| i.outlet_id == outlet));
+    let _: Vec<_> = client
+        .inventory()
+        .list()
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let outlet_sales = client.sales().search().outlet(&outlet).all().await.unwrap();
+    assert!(!outlet_sales.is_empty());
+    let consignments: Vec<_> = client
+        .consignments()
+        .list()
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let _: Vec<_> = client
+        .consignments()
+        .products(&consignments[0].id)
+        .unwrap()
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let _: Vec<_> = client.shifts().list().stream().try_collect().await.unwrap();
+    let hook = client
+        .webhooks()
+        .create(
+            "https://example.org/contract",
+            lightspeed_x::enums::WebhookType::SaleUpdate,
+        )
+        .await
+        .unwrap();
+    assert_eq!(client.webhooks().list().await.unwrap().len(), 1);
+    client.webhooks().delete(&hook.id).await.unwrap();
     client.products().delete(&p.id).await.unwrap();
     assert!(
         sandbox.spec_violations().is_empty(),
@@ -659,4 +709,33 @@ async fn checks_can_be_turned_off() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 201);
+}
+
+#[tokio::test]
+async fn a_response_that_breaks_the_spec_is_a_recorded_500() {
+    if spec_oracle::require_reference_dir().is_none() {
+        return;
+    }
+    let sandbox = Sandbox::start_seeded(DemoData::default()).await.unwrap();
+    let id = sandbox.state().products().live()[0].id.clone();
+    // 2.0 allows a product without a SKU; 2026-07 documents `sku` as a non-nullable string.
+    sandbox.update_product(&id, |p| p.sku = None).unwrap();
+    let http = reqwest::Client::new();
+    let get = |v: &str| {
+        http.get(format!("{}api/{v}/products/{id}", sandbox.base_url()))
+            .bearer_auth("lsxs_pt_sandbox")
+            .send()
+    };
+    assert_eq!(get("2.0").await.unwrap().status().as_u16(), 200);
+    let r = get("2026-07").await.unwrap();
+    assert_eq!(r.status().as_u16(), 500);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("/data/sku"),
+        "{body}"
+    );
+    let recorded = sandbox.spec_violations();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].status, 200);
+    assert!(recorded[0].route.starts_with("GET /api/2026-07/products/"));
 }

@@ -1,6 +1,9 @@
 //! 2026-07 stock adjustments and custom inventory adjustment reasons, kept as API-shaped JSON
 //! records of the sandbox's own (the client has no model of them yet).
 
+// Handlers return the API's error response as the `Err` value; its size does not matter here.
+#![allow(clippy::result_large_err)]
+
 use super::routes::{authorize, error};
 use super::state::{Record, State};
 use super::{Shared, hooks};
@@ -236,7 +239,10 @@ pub(crate) async fn list_custom_reasons(
     page(&rows, raw, 100, 100)
 }
 
-fn reason_fields(body: &Value) -> Result<(Option<String>, Option<bool>, Option<String>), Response> {
+/// The `name`, `enabled` and `type` of a reason body, each when given.
+type ReasonFields = (Option<String>, Option<bool>, Option<String>);
+
+fn reason_fields(body: &Value) -> Result<ReasonFields, Response> {
     let name = body.get("name").and_then(Value::as_str).map(str::trim);
     if name.is_some_and(|n| n.is_empty() || n.chars().count() > 30) {
         return Err(error(

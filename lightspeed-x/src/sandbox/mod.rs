@@ -1,14 +1,32 @@
 //! An in-process fake of the X-Series API (feature `sandbox`) for tests, examples and benches.
 //!
 //! It serves the same paths, bodies, paging and errors as the real API for everything this crate
-//! does: `/api/2.0/...` lists with the version cursor (`after`, `before`, `page_size`,
-//! `deleted=true` tombstones), `/api/2.0/search` with offset paging and date filters,
-//! `PUT /api/2.1/products/{id}`, `/api/1.0/token` with rotating refresh tokens, `/connect`
-//! (approves at once and redirects back with a code), 401 `{"error":"Access token is not valid"}`,
-//! 429 with an HTTP-date `Retry-After` once a configured rate limit is passed, and webhook delivery
-//! (form-encoded `payload`, signed `X-Signature`) to the subscribed URLs, sent again with back-off
-//! when the receiver does not accept it ([`WebhookRetry`]). Every change bumps a global version
-//! counter.
+//! does, in two API versions:
+//! - **2.0** (legacy): `/api/2.0/...` lists with the version cursor (`after`, `before`,
+//!   `page_size`, `deleted=true` tombstones), `GET /api/2.0/inventory` and
+//!   `/products/{id}/inventory`, `/api/2.0/search` with offset paging and date filters,
+//!   `PUT /api/2.1/products/{id}`, and the 2.0 BETA webhooks;
+//! - **2026-07** (`/api/2026-07/...`): the same resources in that version's shapes (a sale with
+//!   nested totals, sources and line pricing; products with packaging and customizations), with
+//!   `PUT /products/{id}` taking the 2.1 body, `POST /inventory` (filter body, `size` up to 5,000,
+//!   a bare array of records with `current_inventory_level`), `GET /inventory/{product_id}`,
+//!   `POST /stock_adjustments` and `/custom_inventory_adjustment_reasons`; `GET /inventory` and
+//!   `/products/{id}/inventory` do not exist there and answer 404.
+//!
+//! Besides: `/api/1.0/token` with rotating refresh tokens, `/connect` (approves at once and
+//! redirects back with a code), 401 `{"error":"Access token is not valid"}`, 429 with an HTTP-date
+//! `Retry-After` once a configured rate limit is passed, and webhook delivery (form-encoded
+//! `payload`, signed `X-Signature`) to the subscribed URLs, sent again with back-off when the
+//! receiver does not accept it ([`WebhookRetry`]). Every change bumps a global version counter.
+//!
+//! **The official specs referee every exchange.** When the reference folder is found
+//! (`spec_oracle::reference_dir`), every request is validated against the OpenAPI spec of its
+//! version (path, query, JSON body) and refused with the API's own 400/422 when it does not match,
+//! and every response is validated before it is sent: a response that breaks the spec is answered
+//! as HTTP 500 naming the violations and recorded in [`Sandbox::spec_violations`], so a test that
+//! meets it fails loudly. Responses are shaped by the sandbox's own field lists (every documented
+//! key, `null` only where the spec allows it, the walk-in customer on sales without one, a
+//! placeholder image on products without one). [`SandboxConfig::spec_checks`] turns the checks off.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -157,6 +175,8 @@ pub(crate) struct Shared {
     pub(crate) served: Mutex<std::collections::VecDeque<tokio::time::Instant>>,
     /// Responses that broke the official spec (answered as 500 instead).
     pub(crate) violations: Mutex<Vec<SpecViolation>>,
+    /// Whether requests and responses are checked against the official specs.
+    pub(crate) spec_checks: bool,
 }
 
 impl Shared {
@@ -309,6 +329,7 @@ impl Sandbox {
         let mut faults = config.faults.clone();
         faults.rate_limit = config.rate_limit.or(faults.rate_limit);
         faults.throttle_response = Arc::new(throttle_response);
+        let spec_checks = oracle::wanted(&config);
         let shared = Arc::new(Shared {
             state: Mutex::new(st),
             config,
@@ -317,6 +338,7 @@ impl Sandbox {
             retrying: retrying_tx,
             served: Mutex::new(std::collections::VecDeque::new()),
             violations: Mutex::new(Vec::new()),
+            spec_checks,
         });
         tokio::spawn(deliver_loop(shared.clone(), rx));
         let server = SandboxServer::start(routes::router(shared.clone()), faults).await?;

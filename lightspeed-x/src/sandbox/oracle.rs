@@ -21,9 +21,16 @@ pub struct SpecViolation {
     pub problems: Vec<String>,
 }
 
-/// Whether the checks run: the config allows them and the specs are found.
+/// Whether the checks run: the config allows them and the specs are found (decided at start).
 pub(crate) fn enabled(shared: &Shared) -> bool {
-    shared.config.spec_checks && spec_oracle::reference_dir().is_some()
+    shared.spec_checks
+}
+
+/// Whether a sandbox with this config checks its traffic.
+pub(crate) fn wanted(config: &super::SandboxConfig) -> bool {
+    config.spec_checks
+        && spec_oracle::reference_dir().is_some()
+        && spec_oracle::openapi::lightspeed("2.0").is_some()
 }
 
 /// The middleware: request check, handler, response check.

@@ -56,6 +56,11 @@ fn round5(d: Decimal) -> Decimal {
     d.round_dp(5)
 }
 
+/// The SKU the store gives a product created without one (a running number, as on the POS).
+fn auto_sku(st: &State) -> String {
+    (10_000 + st.products.all().count()).to_string()
+}
+
 /// Creates a product (or a family of variants) as `POST /products` does; returns the new ids.
 pub(crate) fn insert_product(st: &mut State, input: &ProductCreate) -> Vec<ProductId> {
     let now = Utc::now();
@@ -107,7 +112,7 @@ pub(crate) fn insert_product(st: &mut State, input: &ProductCreate) -> Vec<Produ
     let mut levels = Vec::new();
     if input.variants.is_empty() {
         let mut p = base(st, family.clone());
-        p.sku = input.sku.clone();
+        p.sku = Some(input.sku.clone().unwrap_or_else(|| auto_sku(st)));
         p.product_codes = input.product_codes.clone();
         let (i, e) = prices(input.price_including_tax, input.price_excluding_tax);
         p.price_including_tax = i;
@@ -130,7 +135,7 @@ pub(crate) fn insert_product(st: &mut State, input: &ProductCreate) -> Vec<Produ
             if n > 0 {
                 p.variant_parent_id = Some(family.clone());
             }
-            p.sku = v.sku.clone();
+            p.sku = Some(v.sku.clone().unwrap_or_else(|| auto_sku(st)));
             p.variant_options = v
                 .variant_definitions
                 .iter()

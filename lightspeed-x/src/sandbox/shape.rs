@@ -317,6 +317,16 @@ fn sale(st: &State, o: &mut Map<String, Value>, v: Ver) -> Value {
 fn sale_2026(o: &Map<String, Value>) -> Value {
     let g = |k: &str| o.get(k).cloned().unwrap_or(Value::Null);
     let num = |v: &Value| v.clone();
+    let dec = |v: &Value| {
+        v.to_string()
+            .trim_matches('"')
+            .parse::<rust_decimal::Decimal>()
+            .unwrap_or_default()
+    };
+    // A JSON number with the decimal's exact digits.
+    let out = |d: rust_decimal::Decimal| {
+        serde_json::from_str::<Value>(&d.normalize().to_string()).unwrap_or(json!(0))
+    };
     let lines: Vec<Value> = o
         .get("line_items")
         .and_then(Value::as_array)
@@ -326,9 +336,9 @@ fn sale_2026(o: &Map<String, Value>) -> Value {
                     let f = |k: &str| l.get(k).cloned().unwrap_or(Value::Null);
                     json!({
                         "_metadata": {
-                            "is_price_override": false,
+                            "is_price_override": f("price_set"),
                             "sequence": f("sequence"),
-                            "tax_components": [],
+                            "tax_components": f("tax_components"),
                         },
                         "customizations": [],
                         "gift_card_number": f("gift_card_number"),
@@ -340,7 +350,7 @@ fn sale_2026(o: &Map<String, Value>) -> Value {
                             "discount": num(&f("discount")),
                             "discount_total": num(&f("discount_total")),
                             "loyalty_amount": num(&f("loyalty_value")),
-                            "loyalty_amount_total": num(&f("loyalty_value")),
+                            "loyalty_amount_total": out(dec(&f("loyalty_value")) * dec(&f("quantity"))),
                             "price": num(&f("price")),
                             "total": num(&f("price_total")),
                         },
@@ -403,8 +413,6 @@ fn sale_2026(o: &Map<String, Value>) -> Value {
                 .collect()
         })
         .unwrap_or_default();
-    let total = |k: &str| o.get(k).and_then(Value::as_f64).unwrap_or(0.0);
-    let _ = total;
     json!({
         "_metadata": {
             "complete_open_sequence_id": g("register_open_sequence_id"),
@@ -444,7 +452,7 @@ fn sale_2026(o: &Map<String, Value>) -> Value {
         "totals": {
             "loyalty": g("total_loyalty"),
             "price": g("total_price"),
-            "price_incl_tax": Value::Null,
+            "price_incl_tax": out(dec(&g("total_price")) + dec(&g("total_tax"))),
             "surcharge": 0,
             "tax": g("total_tax"),
         },
