@@ -29,6 +29,9 @@ use sync_core::state::MemoryStore;
 /// serve (search and inventory cap at 1000; the generic maximum is not stated), and what the
 /// flows ask for.
 pub const LS_PAGE: u64 = 1000;
+/// Lightspeed inventory page of the date versions the clients speak by default (`POST /inventory`
+/// `size`, at most 5,000).
+pub const LS_INVENTORY_PAGE: u64 = 5000;
 /// Business Central server-driven page size (`odata.maxpagesize` cap).
 pub const BC_PAGE: u64 = 20_000;
 /// Operations per `$batch` request.
@@ -362,7 +365,10 @@ fn split(before: &ServedStats, after: &ServedStats) -> (u64, u64) {
         if route.contains("/oauth2/") || route.contains("/token") {
             continue;
         }
-        if route.starts_with("GET ") {
+        // The date versions read inventory with `POST /inventory` (a filter body).
+        if route.starts_with("GET ")
+            || (route.starts_with("POST ") && route.ends_with("/inventory"))
+        {
             reads += n;
         } else {
             writes += n;
@@ -772,11 +778,12 @@ pub async fn run_stock_baseline(w: &World, outlet: &lightspeed_x::OutletId) -> S
 
 /// The fewest requests for a stock run: each Business Central set read once (items, open
 /// orders with their lines, variants: under 20,000 rows each), the Lightspeed products and
-/// inventory in pages of [`LS_PAGE`], and one write per changed level (Lightspeed 2.0 has no
-/// bulk inventory write).
+/// inventory in pages of [`LS_PAGE`] and [`LS_INVENTORY_PAGE`], and one write per changed level
+/// (Lightspeed has no bulk inventory write the flow could use).
 pub fn stock_floor(src: &StockSource, written: u64) -> Requests {
     Requests {
-        ls_reads: src.products.div_ceil(LS_PAGE).max(1) + src.inventory.div_ceil(LS_PAGE).max(1),
+        ls_reads: src.products.div_ceil(LS_PAGE).max(1)
+            + src.inventory.div_ceil(LS_INVENTORY_PAGE).max(1),
         ls_writes: written,
         bc_reads: 3,
         bc_writes: 0,

@@ -10,6 +10,7 @@
 //! |---|---|
 //! | `LIGHTSPEED_DOMAIN_PREFIX`, `LIGHTSPEED_TOKEN` | a Lightspeed X-Series store and a personal token |
 //! | `LIGHTSPEED_BASE_URL` | overrides the URL built from the prefix |
+//! | `LIGHTSPEED_API_VERSION` | the API version: `2026-07` (default) or another date version `YYYY-MM`, or `2.0` for the legacy 2.0/2.1 API |
 //! | `BC_TENANT_ID`, `BC_ENVIRONMENT`, `BC_CLIENT_ID`, `BC_CLIENT_SECRET`, `BC_COMPANY_ID` | Business Central (cloud) |
 //! | `BC_BASE_URL`, `BC_TOKEN_URL` | overrides (e.g. on-premises) |
 //! | `BC_USERNAME`, `BC_WEB_SERVICE_KEY` | basic auth instead of client credentials |
@@ -215,6 +216,22 @@ pub struct LightspeedConfig {
     pub token: SecretString,
     /// Overrides the URL built from the prefix.
     pub base_url: Option<String>,
+    /// `LIGHTSPEED_API_VERSION` (default 2026-07).
+    pub api_version: lightspeed_x::ApiVersion,
+}
+
+/// `LIGHTSPEED_API_VERSION`: `2026-07` when unset, any date version `YYYY-MM`, or `2.0` (also
+/// `legacy`) for the legacy API; anything else is an error naming the variable.
+pub fn lightspeed_api_version(env: &impl Env) -> Result<lightspeed_x::ApiVersion, ConfigError> {
+    match env.var("LIGHTSPEED_API_VERSION")? {
+        None => Ok(lightspeed_x::ApiVersion::default()),
+        Some(text) => text.parse().map_err(|_| {
+            ConfigError::new(
+                "LIGHTSPEED_API_VERSION",
+                format!("`{text}` is not a date version like 2026-07, nor 2.0 (legacy)"),
+            )
+        }),
+    }
 }
 
 impl LightspeedConfig {
@@ -223,6 +240,7 @@ impl LightspeedConfig {
         let prefix = env.var("LIGHTSPEED_DOMAIN_PREFIX")?;
         let token = env.var("LIGHTSPEED_TOKEN")?;
         let base_url = env.var("LIGHTSPEED_BASE_URL")?;
+        let api_version = lightspeed_api_version(env)?;
         if prefix.is_none() && token.is_none() && base_url.is_none() {
             return Ok(None);
         }
@@ -238,18 +256,25 @@ impl LightspeedConfig {
             domain_prefix,
             token,
             base_url,
+            api_version,
         }))
+    }
+
+    /// A client builder for the store (prefix, token, base URL, API version).
+    pub fn client_builder(&self) -> lightspeed_x::ClientBuilder {
+        let b = lightspeed_x::Client::builder()
+            .domain_prefix(self.domain_prefix.clone())
+            .personal_token(self.token.clone())
+            .api_version(self.api_version);
+        match &self.base_url {
+            Some(url) => b.base_url(url),
+            None => b,
+        }
     }
 
     /// A client for the store.
     pub async fn client(&self) -> Result<lightspeed_x::Client, lightspeed_x::Error> {
-        let mut b = lightspeed_x::Client::builder()
-            .domain_prefix(self.domain_prefix.clone())
-            .personal_token(self.token.clone());
-        if let Some(url) = &self.base_url {
-            b = b.base_url(url);
-        }
-        b.build().await
+        self.client_builder().build().await
     }
 }
 
@@ -534,7 +559,13 @@ impl BcSetup {
             (None, None) => {
                 let ls = lightspeed_x::sandbox::Sandbox::start_seeded(demo).await?;
                 let bc = business_central::sandbox::Sandbox::start().await?;
-                let accounts = Accounts::new(ls.client().await?, bc.client(), bc.company_id());
+                // The sandbox serves every version, so LIGHTSPEED_API_VERSION applies to it too.
+                let client = ls
+                    .client_builder()
+                    .api_version(lightspeed_api_version(env)?)
+                    .build()
+                    .await?;
+                let accounts = Accounts::new(client, bc.client(), bc.company_id());
                 Ok(Self {
                     accounts,
                     store: std::sync::Arc::new(sync_core::state::MemoryStore::new()),
@@ -646,7 +677,55 @@ mod tests {
         ]);
         let c = LightspeedConfig::from_env(&ok).unwrap().unwrap();
         assert_eq!(c.domain_prefix, "shop");
+        assert_eq!(c.api_version, lightspeed_x::ApiVersion::V2026_07);
         assert!(!format!("{c:?}").contains("\"t\""), "the token is redacted");
+    }
+
+    #[test]
+    fn lightspeed_api_version_setting() {
+        let with = |v: &'static str| {
+            BTreeMap::from([
+                ("LIGHTSPEED_DOMAIN_PREFIX", "shop"),
+                ("LIGHTSPEED_TOKEN", "t"),
+                ("LIGHTSPEED_API_VERSION", v),
+            ])
+        };
+        let version = |v| LightspeedConfig::from_env(&with(v)).map(|c| c.unwrap().api_version);
+        assert_eq!(version("2.0").unwrap(), lightspeed_x::ApiVersion::legacy());
+        assert_eq!(
+            version("2026-07").unwrap(),
+            lightspeed_x::ApiVersion::V2026_07
+        );
+        assert_eq!(version("2026-10").unwrap().to_string(), "2026-10");
+        for bad in ["2.1", "2026-13", "july", "2026/07"] {
+            let e = version(bad).unwrap_err();
+            assert_eq!(e.name, "LIGHTSPEED_API_VERSION", "{bad}");
+            assert!(e.problem.contains(bad), "{e}");
+        }
+        // Read (and refused when malformed) even when the sandbox is used.
+        let alone = BTreeMap::from([("LIGHTSPEED_API_VERSION", "2.0")]);
+        assert!(LightspeedConfig::from_env(&alone).unwrap().is_none());
+        assert_eq!(
+            lightspeed_api_version(&alone).unwrap(),
+            lightspeed_x::ApiVersion::LEGACY
+        );
+        let bad = BTreeMap::from([("LIGHTSPEED_API_VERSION", "3")]);
+        assert_eq!(
+            LightspeedConfig::from_env(&bad).unwrap_err().name,
+            "LIGHTSPEED_API_VERSION"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_client_speaks_the_configured_version() {
+        let env = BTreeMap::from([
+            ("LIGHTSPEED_DOMAIN_PREFIX", "shop"),
+            ("LIGHTSPEED_TOKEN", "t"),
+            ("LIGHTSPEED_API_VERSION", "2.0"),
+        ]);
+        let c = LightspeedConfig::from_env(&env).unwrap().unwrap();
+        let client = c.client().await.unwrap();
+        assert_eq!(client.api_version(), lightspeed_x::ApiVersion::LEGACY);
     }
 
     #[test]

@@ -404,7 +404,7 @@ async fn no_secret_and_no_personal_data_leaks() {
 
     let log = String::from_utf8_lossy(&trace.0.lock().unwrap()).into_owned();
     assert!(
-        log.contains("TRACE") && log.contains("/api/2.0/customers"),
+        log.contains("TRACE") && log.contains("/api/2026-07/customers"),
         "the subscriber captured the requests"
     );
     cap.add("TRACE log", log);

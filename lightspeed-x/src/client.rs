@@ -17,47 +17,126 @@ pub fn documented_rate_limit(registers: u32) -> RateLimit {
     RateLimit::new(requests, RATE_LIMIT_WINDOW)
 }
 
-/// The API version path segments the client uses.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The API version the client speaks: a date version (`2026-07`, the default) or the legacy
+/// semantic versions (`2.0`, with `2.1` for product updates).
+///
+/// Lightspeed ships a date version every quarter and supports each for at least 12 months; each
+/// contains the full API. Every date version is spoken with the 2026-07 paths and shapes (for
+/// example `POST /inventory` with a filter body instead of `GET /inventory`); the legacy versions
+/// with the 2.0 ones. Parse a setting with [`str::parse`]: `2026-07`, any `YYYY-MM`, or `2.0`
+/// (also `legacy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ApiVersion {
-    /// Segment for reads, lists, search and most writes (`2.0`, or a date version such as `2026-07`).
-    pub main: String,
-    /// Segment for product updates (`2.1` with the legacy versions; date versions contain the full API).
-    pub product_update: String,
+    /// `(year, month)` of a date version; `None` for the legacy versions.
+    date: Option<(u16, u8)>,
 }
 
 impl ApiVersion {
+    /// The date version 2026-07, the default.
+    pub const V2026_07: ApiVersion = ApiVersion {
+        date: Some((2026, 7)),
+    };
+
     /// The legacy versions: `2.0` everywhere and `2.1` for product updates.
-    pub fn legacy() -> Self {
-        ApiVersion {
-            main: "2.0".into(),
-            product_update: "2.1".into(),
+    pub const LEGACY: ApiVersion = ApiVersion { date: None };
+
+    /// The legacy versions: `2.0` everywhere and `2.1` for product updates.
+    pub const fn legacy() -> Self {
+        Self::LEGACY
+    }
+
+    /// A date version such as `2026-07` or `2026-10` (`YYYY-MM`), used for every endpoint.
+    pub fn dated(version: &str) -> Result<Self> {
+        let bad = || {
+            Error::InvalidInput(format!(
+                "API version {version:?} is not a date version like 2026-07"
+            ))
+        };
+        let (year, month) = version.split_once('-').ok_or_else(bad)?;
+        if year.len() != 4
+            || month.len() != 2
+            || !year
+                .bytes()
+                .chain(month.bytes())
+                .all(|b| b.is_ascii_digit())
+        {
+            return Err(bad());
+        }
+        let year: u16 = year.parse().map_err(|_| bad())?;
+        let month: u8 = month.parse().map_err(|_| bad())?;
+        if !(1..=12).contains(&month) || year < 2000 {
+            return Err(bad());
+        }
+        Ok(ApiVersion {
+            date: Some((year, month)),
+        })
+    }
+
+    /// Whether this is the legacy `2.0`/`2.1` pair.
+    pub fn is_legacy(&self) -> bool {
+        self.date.is_none()
+    }
+
+    /// Whether this is a date version (spoken with the 2026-07 paths and shapes).
+    pub fn is_dated(&self) -> bool {
+        self.date.is_some()
+    }
+
+    /// The path segment for reads, lists, search and most writes: `2.0` or `2026-07`.
+    pub fn segment(&self) -> String {
+        match self.date {
+            None => "2.0".to_owned(),
+            Some((y, m)) => format!("{y:04}-{m:02}"),
         }
     }
 
-    /// A date version (`2026-07`) used for every endpoint.
-    pub fn dated(version: &str) -> Result<Self> {
-        let ok = version.len() == 7
-            && version.as_bytes().get(4) == Some(&b'-')
-            && version
-                .chars()
-                .enumerate()
-                .all(|(i, c)| i == 4 || c.is_ascii_digit());
-        if !ok {
-            return Err(Error::InvalidInput(format!(
-                "API version {version:?} is not a date version like 2026-07"
-            )));
+    /// The path segment for product updates: `2.1` with the legacy versions, else the date version.
+    pub fn product_update_segment(&self) -> String {
+        match self.date {
+            None => "2.1".to_owned(),
+            Some(_) => self.segment(),
         }
-        Ok(ApiVersion {
-            main: version.into(),
-            product_update: version.into(),
-        })
+    }
+
+    /// The largest inventory page the version documents: 5,000 records (`size` of
+    /// `POST /inventory`, `page_size` of `GET /inventory/{product_id}`) in a date version; `None`
+    /// for 2.0, which documents no maximum.
+    pub fn max_inventory_page(&self) -> Option<u32> {
+        self.date.map(|_| MAX_DATED_INVENTORY_PAGE)
     }
 }
 
+/// The largest page of `POST /inventory` and `GET /inventory/{product_id}` in the date versions.
+pub const MAX_DATED_INVENTORY_PAGE: u32 = 5000;
+
 impl Default for ApiVersion {
+    /// [`ApiVersion::V2026_07`].
     fn default() -> Self {
-        Self::legacy()
+        Self::V2026_07
+    }
+}
+
+impl std::fmt::Display for ApiVersion {
+    /// `2.0` or the date (`2026-07`), as [`str::parse`] reads it back.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.segment())
+    }
+}
+
+impl std::str::FromStr for ApiVersion {
+    type Err = Error;
+
+    /// `2.0` (or `legacy`) for the legacy versions, `YYYY-MM` for a date version.
+    fn from_str(text: &str) -> Result<Self> {
+        let text = text.trim();
+        if text == "2.0" || text.eq_ignore_ascii_case("legacy") {
+            return Ok(Self::LEGACY);
+        }
+        Self::dated(text).map_err(|_| {
+            Error::InvalidInput(format!(
+                "API version {text:?} is neither a date version like 2026-07 nor 2.0 (legacy)"
+            ))
+        })
     }
 }
 
@@ -153,7 +232,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The API version segments (default [`ApiVersion::legacy`]).
+    /// The API version (default [`ApiVersion::V2026_07`]; [`ApiVersion::legacy`] for `2.0`).
     pub fn api_version(mut self, version: ApiVersion) -> Self {
         self.version = version;
         self
@@ -371,9 +450,9 @@ impl Client {
         self.inner.http.stats()
     }
 
-    /// The API version segments in use.
-    pub fn api_version(&self) -> &ApiVersion {
-        &self.inner.version
+    /// The API version in use.
+    pub fn api_version(&self) -> ApiVersion {
+        self.inner.version
     }
 
     /// The domain prefix, when configured with one.
@@ -382,11 +461,11 @@ impl Client {
     }
 
     pub(crate) fn path(&self, rest: &str) -> String {
-        format!("{}/{}", self.inner.version.main, rest)
+        format!("{}/{}", self.inner.version.segment(), rest)
     }
 
     pub(crate) fn update_path(&self, rest: &str) -> String {
-        format!("{}/{}", self.inner.version.product_update, rest)
+        format!("{}/{}", self.inner.version.product_update_segment(), rest)
     }
 
     /// The store account.
@@ -487,12 +566,47 @@ mod tests {
 
     #[test]
     fn dated_versions() {
+        let v = ApiVersion::dated("2026-07").unwrap();
+        assert_eq!(v, ApiVersion::V2026_07);
+        assert_eq!(v, ApiVersion::default());
         assert_eq!(
-            ApiVersion::dated("2026-07").unwrap().product_update,
-            "2026-07"
+            (v.segment(), v.product_update_segment()),
+            ("2026-07".into(), "2026-07".into())
         );
-        assert!(ApiVersion::dated("2.0").is_err());
-        assert!(ApiVersion::dated("2026/07").is_err());
+        assert_eq!(v.max_inventory_page(), Some(5000));
+        let l = ApiVersion::legacy();
+        assert_eq!(
+            (l.segment(), l.product_update_segment()),
+            ("2.0".into(), "2.1".into())
+        );
+        assert_eq!(l.max_inventory_page(), None);
+        assert_eq!(ApiVersion::dated("2026-10").unwrap().to_string(), "2026-10");
+        for bad in [
+            "2.0", "2026/07", "2026-13", "2026-00", "2026-7", "26-07", "2026-07x", "+026-07", "",
+        ] {
+            assert!(ApiVersion::dated(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn versions_parse_from_settings() {
+        assert_eq!(
+            "2026-07".parse::<ApiVersion>().unwrap(),
+            ApiVersion::V2026_07
+        );
+        assert_eq!(" 2.0 ".parse::<ApiVersion>().unwrap(), ApiVersion::LEGACY);
+        assert_eq!("legacy".parse::<ApiVersion>().unwrap(), ApiVersion::LEGACY);
+        assert_eq!(
+            "2027-01".parse::<ApiVersion>().unwrap().to_string(),
+            "2027-01"
+        );
+        for v in [ApiVersion::LEGACY, ApiVersion::V2026_07] {
+            assert_eq!(v.to_string().parse::<ApiVersion>().unwrap(), v);
+        }
+        for bad in ["2.1", "3.0", "2026", "latest", "2026-7"] {
+            let e = bad.parse::<ApiVersion>().unwrap_err();
+            assert!(e.to_string().contains("2026-07"), "{bad}: {e}");
+        }
     }
 
     #[tokio::test]

@@ -1,11 +1,13 @@
 //! Typed async client for the Lightspeed Retail X-Series API (formerly Vend).
 //!
 //! * [`Client::builder`]: a store by domain prefix (`https://{prefix}.retail.lightspeed.app`) or an
-//!   explicit base URL; API version segments ([`ApiVersion`]: `2.0` + `2.1`, or a date version);
+//!   explicit base URL; the API version ([`ApiVersion`]: the date version 2026-07 by default,
+//!   spoken with its own paths and shapes such as `POST /inventory` in pages of 5,000, or the
+//!   legacy `2.0` + `2.1` for an account that needs it);
 //!   a personal token or OAuth ([`oauth`]) with rotating refresh tokens saved to a [`TokenStore`]
 //!   before use; the documented rate limit (`300 x registers + 50` per 5 minutes) by default.
 //! * One handle per resource: [`Client::outlets`], [`Client::products`], [`Client::inventory`],
-//!   [`Client::customers`], [`Client::sales`], [`Client::shifts`]...; every 2.0 list is a
+//!   [`Client::customers`], [`Client::sales`], [`Client::shifts`]...; every list is a
 //!   [`ListRequest`] that pages lazily by the `version` cursor ([`VersionStream::cursor`] is the
 //!   resume point; a cursor that does not advance is [`Error::CursorNotAdvancing`]).
 //! * `/search` ([`SearchRequest`]): sales by outlet and date range (or a local day in the outlet's
@@ -52,7 +54,9 @@ pub mod webhook;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 
-pub use client::{ApiVersion, Client, ClientBuilder, documented_rate_limit};
+pub use client::{
+    ApiVersion, Client, ClientBuilder, MAX_DATED_INVENTORY_PAGE, documented_rate_limit,
+};
 pub use enums::*;
 pub use error::{Error, Result};
 pub use ids::*;

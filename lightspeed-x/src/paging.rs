@@ -1,8 +1,14 @@
-//! Version-cursor paging of the 2.0 lists, as a lazy [`Stream`].
+//! Version-cursor paging of the lists, as a lazy [`Stream`].
 //!
 //! Each page is requested with `after=<cursor>`; the next cursor is the page's `version.max` (or the
 //! highest item version when the envelope has none); paging stops at the first empty page. A page
 //! whose data does not move the cursor forward is an [`Error::CursorNotAdvancing`], never a loop.
+//!
+//! Most lists are `GET` requests with the cursor in the query and answer `{"data", "version"}`.
+//! The date versions read inventory differently: `POST /inventory` takes the cursor in a JSON
+//! filter body (`after`, `size` up to 5,000, `sort_direction: "asc"`), `GET /inventory/{product_id}`
+//! takes `page_size` up to 5,000 and `order_direction=asc`, and both answer a bare JSON array. A
+//! page is read in either form whatever the request style.
 
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -10,8 +16,10 @@ use crate::ids::Version;
 use crate::models::Versioned;
 use futures::future::BoxFuture;
 use futures::{FutureExt, Stream};
+use pos_http::decode_json;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -107,17 +115,33 @@ where
     }
 }
 
+/// How the pages of a list are requested.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Style {
+    /// `GET` with `after`, `before`, `page_size` and `deleted=true` in the query.
+    Query,
+    /// `GET /inventory/{product_id}` (date versions): `after`, `before`, `page_size`,
+    /// `include_deleted=true` and `order_direction=asc` in the query.
+    InventoryQuery,
+    /// `POST /inventory` (date versions): `{after, before, size, include_deleted,
+    /// sort_direction: "asc"}` and the filters in a JSON body.
+    InventoryFilter,
+}
+
 /// Query of a version-cursor list; build it, then call [`ListRequest::stream`] or [`ListRequest::page`].
 #[must_use]
 pub struct ListRequest<T> {
     client: Client,
     path: String,
+    style: Style,
     after: Version,
     before: Option<Version>,
     page_size: Option<u32>,
+    default_page_size: Option<u32>,
+    max_page_size: Option<u32>,
     deleted: bool,
     supports_deleted: bool,
-    extra: Vec<(String, String)>,
+    extra: Vec<(String, Value)>,
     _t: PhantomData<fn() -> T>,
 }
 
@@ -125,6 +149,7 @@ impl<T> std::fmt::Debug for ListRequest<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ListRequest")
             .field("path", &self.path)
+            .field("style", &self.style)
             .field("after", &self.after)
             .field("page_size", &self.page_size)
             .field("deleted", &self.deleted)
@@ -137,14 +162,25 @@ impl<T> Clone for ListRequest<T> {
         ListRequest {
             client: self.client.clone(),
             path: self.path.clone(),
+            style: self.style,
             after: self.after,
             before: self.before,
             page_size: self.page_size,
+            default_page_size: self.default_page_size,
+            max_page_size: self.max_page_size,
             deleted: self.deleted,
             supports_deleted: self.supports_deleted,
             extra: self.extra.clone(),
             _t: PhantomData,
         }
+    }
+}
+
+impl<T> ListRequest<T> {
+    /// The page size sent: the one asked for (capped at the endpoint's maximum) or the default.
+    fn effective_page_size(&self) -> Option<u32> {
+        let n = self.page_size.or(self.default_page_size)?;
+        Some(self.max_page_size.map_or(n, |max| n.min(max)))
     }
 }
 
@@ -156,14 +192,29 @@ where
         ListRequest {
             client,
             path,
+            style: Style::Query,
             after: Version(0),
             before: None,
             page_size: None,
+            default_page_size: None,
+            max_page_size: None,
             deleted: false,
             supports_deleted,
             extra: Vec::new(),
             _t: PhantomData,
         }
+    }
+
+    /// A list of the date versions' inventory endpoints (`style` other than [`Style::Query`]):
+    /// pages of the largest size the version documents unless [`ListRequest::page_size`] says
+    /// otherwise, deleted records on request.
+    pub(crate) fn inventory(client: Client, path: String, style: Style) -> Self {
+        let max = client.api_version().max_inventory_page();
+        let mut r = Self::new(client, path, true);
+        r.style = style;
+        r.default_page_size = max;
+        r.max_page_size = max;
+        r
     }
 
     /// Start after this version (a cursor stored from an earlier run); default 0 = everything.
@@ -178,7 +229,7 @@ where
         self
     }
 
-    /// Objects per page.
+    /// Objects per page (at most 5,000 on the date versions' inventory endpoints).
     pub fn page_size(mut self, n: u32) -> Self {
         self.page_size = Some(n.max(1));
         self
@@ -191,7 +242,8 @@ where
         self
     }
 
-    pub(crate) fn extra(mut self, key: &str, value: impl Into<String>) -> Self {
+    /// An extra filter: a query parameter, or a key of the JSON filter body.
+    pub(crate) fn extra(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.extra.push((key.to_owned(), value.into()));
         self
     }
@@ -222,26 +274,75 @@ where
     }
 }
 
+/// A query value as text (`true`, `12`, or the string itself).
+fn query_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 async fn fetch_page<T: DeserializeOwned>(req: ListRequest<T>, after: Version) -> Result<Page<T>> {
-    let mut query: Vec<(String, String)> = vec![("after".into(), after.0.to_string())];
-    if let Some(b) = req.before {
-        query.push(("before".into(), b.0.to_string()));
-    }
-    if let Some(n) = req.page_size {
-        query.push(("page_size".into(), n.to_string()));
-    }
-    if req.deleted && req.supports_deleted {
-        query.push(("deleted".into(), "true".into()));
-    }
-    query.extend(req.extra.iter().cloned());
-    let page: Page<T> = req
-        .client
-        .http()
-        .get(&req.path)
-        .query(&query)
-        .json_response()
-        .await?;
-    Ok(page)
+    let size = req.effective_page_size();
+    let deleted = req.deleted && req.supports_deleted;
+    let http = req.client.http();
+    let request = match req.style {
+        Style::Query | Style::InventoryQuery => {
+            let inventory = req.style == Style::InventoryQuery;
+            let mut query: Vec<(String, String)> = vec![("after".into(), after.0.to_string())];
+            if let Some(b) = req.before {
+                query.push(("before".into(), b.0.to_string()));
+            }
+            if let Some(n) = size {
+                query.push(("page_size".into(), n.to_string()));
+            }
+            if deleted {
+                let key = if inventory {
+                    "include_deleted"
+                } else {
+                    "deleted"
+                };
+                query.push((key.into(), "true".into()));
+            }
+            if inventory {
+                query.push(("order_direction".into(), "asc".into()));
+            }
+            query.extend(req.extra.iter().map(|(k, v)| (k.clone(), query_text(v))));
+            http.get(&req.path).query(&query)
+        }
+        Style::InventoryFilter => {
+            let mut body = serde_json::Map::new();
+            body.insert("after".into(), after.0.into());
+            if let Some(b) = req.before {
+                body.insert("before".into(), b.0.into());
+            }
+            if let Some(n) = size {
+                body.insert("size".into(), n.into());
+            }
+            if deleted {
+                body.insert("include_deleted".into(), true.into());
+            }
+            body.insert("sort_direction".into(), "asc".into());
+            body.extend(req.extra.iter().cloned());
+            // A read: repeating it has no effect, so it is retried like a GET.
+            http.post(&req.path).json(&body).retry_safe()
+        }
+    };
+    let response = request.send().await?;
+    decode_page(&response.body)
+}
+
+/// Decodes a page sent as `{"data": [...], "version": ...}` or as a bare array.
+fn decode_page<T: DeserializeOwned>(body: &[u8]) -> Result<Page<T>> {
+    let bare = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    Ok(if bare {
+        Page {
+            data: decode_json(body)?,
+            version: None,
+        }
+    } else {
+        decode_json(body)?
+    })
 }
 
 /// A lazy stream of the objects of a list, following the version cursor.

@@ -1,4 +1,6 @@
-//! Exact request shapes (paths, query strings, headers, bodies) checked with wiremock.
+//! Exact request shapes (paths, query strings, headers, bodies) checked with wiremock, on the
+//! legacy 2.0/2.1 paths unless a test says otherwise (every call in both versions, checked against
+//! the official specs, is in `dated_version.rs`).
 
 use chrono::{TimeZone, Utc};
 use futures::StreamExt;
@@ -8,9 +10,11 @@ use serde_json::json;
 use wiremock::matchers::{body_json, body_string, header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+/// A legacy (2.0/2.1) client.
 async fn client(server: &MockServer) -> Client {
     Client::builder()
         .base_url(server.uri())
+        .api_version(ApiVersion::legacy())
         .personal_token("tok".into())
         .retry(RetryPolicy {
             max_attempts: 3,
@@ -154,7 +158,7 @@ async fn product_create_body_and_dated_version_paths() {
         .await;
     let c = Client::builder()
         .base_url(format!("{}/api", server.uri()))
-        .api_version(ApiVersion::dated("2026-07").unwrap())
+        .api_version(ApiVersion::V2026_07)
         .personal_token("tok".into())
         .unlimited()
         .build()
@@ -450,4 +454,31 @@ async fn cursor_from_item_versions_when_the_envelope_has_none() {
     assert_eq!(total, dec!(7.5));
     assert_eq!(s.cursor(), Version(3426971));
     assert!(s.is_done());
+}
+
+#[tokio::test]
+async fn a_malformed_2026_07_inventory_page_names_the_record() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/2026-07/inventory"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"id": "i1", "product_id": "p", "outlet_id": "o", "current_inventory_level": 3, "version": 1},
+            {"id": "i2", "product_id": "p", "outlet_id": "o", "current_inventory_level": "lots", "version": 2}
+        ])))
+        .mount(&server)
+        .await;
+    let c = Client::builder()
+        .base_url(server.uri())
+        .personal_token("tok".into())
+        .unlimited()
+        .build()
+        .await
+        .unwrap();
+    match c.inventory().list().all().await {
+        Err(Error::Decode { path, message }) => {
+            assert_eq!(path, "[1].current_inventory_level");
+            assert!(message.contains("lots"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
 }

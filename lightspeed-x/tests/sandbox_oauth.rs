@@ -171,10 +171,11 @@ async fn a_pair_that_cannot_be_saved_is_not_used() {
         .unwrap();
     client.outlets().list().all().await.unwrap();
     sb.expire_access_tokens();
-    let before = sb.stats().count("GET /api/2.0/outlets");
+    let outlets = format!("GET /api/{}/outlets", client.api_version());
+    let before = sb.stats().count(&outlets);
     let err = client.outlets().list().all().await.unwrap_err();
     assert!(matches!(err, Error::TokenRefresh { .. }), "{err:?}");
     assert!(err.to_string().contains("could not be saved"), "{err}");
     // Only the request that got the 401 reached the API; nothing was sent with the unsaved token.
-    assert_eq!(sb.stats().count("GET /api/2.0/outlets") - before, 1);
+    assert_eq!(sb.stats().count(&outlets) - before, 1);
 }

@@ -1764,8 +1764,10 @@ mod customer_requests {
     }
 
     async fn client(server: &MockServer) -> Client {
+        // The mocks below answer the legacy 2.0 paths; the default is now 2026-07.
         Client::builder()
             .base_url(server.uri())
+            .api_version(ApiVersion::legacy())
             .personal_token("tok".into())
             .unlimited()
             .build()

@@ -208,9 +208,9 @@ async fn fall_back(amount: SalesAmount) {
 
     // Requests: outlets (one page and the empty page that ends the list), shifts (same), one search.
     let stats = sb.stats();
-    assert_eq!(stats.count("GET /api/2.0/search"), 1);
-    assert_eq!(stats.count("GET /api/2.0/shifts"), 2);
-    assert_eq!(stats.count("GET /api/2.0/outlets"), 2);
+    assert_eq!(stats.count("GET /api/2026-07/search"), 1);
+    assert_eq!(stats.count("GET /api/2026-07/shifts"), 2);
+    assert_eq!(stats.count("GET /api/2026-07/outlets"), 2);
     assert_eq!(report.requests, stats.requests);
 
     let imports = ftp.imports();
@@ -292,7 +292,7 @@ async fn fall_back(amount: SalesAmount) {
         (o.dates.first(), o.dates.last(), o.rows),
         (dates[3], dates[3], 24)
     );
-    assert_eq!(sb.stats().count("GET /api/2.0/search"), 2);
+    assert_eq!(sb.stats().count("GET /api/2026-07/search"), 2);
     assert_eq!(ftp.imports().len(), 2);
     let after = ftp.summary_rows();
     assert_eq!(before.len(), after.len());
@@ -327,9 +327,9 @@ async fn fall_back(amount: SalesAmount) {
     assert!(third.is_success(), "{third}");
     let o = flow.last_run().unwrap().outlets.remove(0);
     assert_eq!((o.dates.first(), o.dates.last()), (dates[2], dates[3]));
-    assert_eq!(sb.stats().count("GET /api/2.0/search"), 3);
+    assert_eq!(sb.stats().count("GET /api/2026-07/search"), 3);
     // One listing per run: two pages when clock-ins changed, one empty page when none did.
-    assert_eq!(sb.stats().count("GET /api/2.0/shifts"), 2 + 1 + 2);
+    assert_eq!(sb.stats().count("GET /api/2026-07/shifts"), 2 + 1 + 2);
     for h in [18, 19] {
         assert_eq!(
             ftp.summary(&loc, dates[2], hour(h)).unwrap().staff_hours,
@@ -536,7 +536,7 @@ async fn backfill_is_limited_to_sixty_days() {
     );
     assert!(runner_run(&flow).await.is_success());
     assert_eq!(
-        sb.stats().count("GET /api/2.0/search"),
+        sb.stats().count("GET /api/2026-07/search"),
         0,
         "no outlets, no searches"
     );
@@ -594,7 +594,7 @@ async fn mappings_missing_disabled_and_shared() {
     assert_eq!(run.outlets.len(), 1);
     assert_eq!(run.outlets[0].location.as_str(), "0001");
     assert_eq!(
-        sb.stats().count("GET /api/2.0/search"),
+        sb.stats().count("GET /api/2026-07/search"),
         1,
         "one search, for the one mapped outlet"
     );
@@ -670,7 +670,7 @@ async fn dry_run_then_real_run_with_default_mapping() {
     }
     assert_eq!(ftp.imports().len(), 3);
     assert_eq!(
-        sb.stats().count("GET /api/2.0/search"),
+        sb.stats().count("GET /api/2026-07/search"),
         2,
         "one search across the three outlets per run (their ranges line up)"
     );
@@ -722,7 +722,7 @@ async fn dry_run_then_real_run_with_default_mapping() {
         );
     }
     assert_eq!(
-        sb.stats().count("GET /api/2.0/users"),
+        sb.stats().count("GET /api/2026-07/users"),
         4,
         "one listing (two pages) per run"
     );
@@ -900,7 +900,7 @@ async fn offset_paging_over_a_thousand_sales() {
         .sum();
     assert_eq!(items, want_items);
     assert_eq!(
-        sb.stats().count("GET /api/2.0/search"),
+        sb.stats().count("GET /api/2026-07/search"),
         2,
         "1000 + the rest"
     );

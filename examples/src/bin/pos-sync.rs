@@ -14,8 +14,10 @@
 //!
 //! The flows run in the order given; the default is `products,customers,sales`, plus `tmas` when
 //! a TMAS target is set. `stock` (Business Central inventory back to Lightspeed) runs only when
-//! asked for. `LIGHTSPEED_RATE_LIMIT` (`REQUESTS/SECONDS`, or `off` against a sandbox)
-//! replaces the documented limit of a one-register store. `SYNC_LOCK_TTL` (seconds, default 900) is how long the run lock of a process that
+//! asked for. `LIGHTSPEED_API_VERSION` picks the Lightspeed API version: `2026-07` (the default)
+//! or another date version `YYYY-MM`, or `2.0` for a store on the legacy 2.0/2.1 API; a malformed
+//! value is a configuration error. `LIGHTSPEED_RATE_LIMIT` (`REQUESTS/SECONDS`, or `off` against
+//! a sandbox) replaces the documented limit of a one-register store. `SYNC_LOCK_TTL` (seconds, default 900) is how long the run lock of a process that
 //! died mid-run keeps other runs out; a cursor moves only when its flow completed, so a process
 //! killed at any point is simply started again. `RUST_LOG` sets what is logged to standard error;
 //! whatever it says, the FTP client's TRACE dump of its control channel (which shows the
@@ -228,13 +230,8 @@ async fn lightspeed_client(
     let Some(text) = env.var("LIGHTSPEED_RATE_LIMIT")? else {
         return Ok(config.client().await?);
     };
-    let mut b = lightspeed_x::Client::builder()
-        .domain_prefix(config.domain_prefix.clone())
-        .personal_token(config.token.clone());
-    if let Some(url) = &config.base_url {
-        b = b.base_url(url);
-    }
-    b = match parse_rate_limit(&text)? {
+    let b = config.client_builder();
+    let b = match parse_rate_limit(&text)? {
         None => b.unlimited(),
         Some((requests, seconds)) => b.rate_limit(pos_http::RateLimit::new(
             requests,

@@ -5,7 +5,7 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::ids::{OutletId, ProductId};
 use crate::models::{Inventory, InventoryLevel, Product, ProductCreate, ProductUpdate};
-use crate::paging::ListRequest;
+use crate::paging::{ListRequest, Style};
 use crate::search::ProductSearch;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -16,10 +16,19 @@ pub struct Products {
     client: Client,
 }
 
+/// `{"data": [...]}` of `POST /products`: the new ids (the 2.0 schema says objects, its example
+/// and 2026-07 say strings; an object is read by its `id`).
 #[derive(Deserialize)]
 struct CreatedIds {
     #[serde(default)]
-    data: Vec<ProductId>,
+    data: Vec<CreatedId>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum CreatedId {
+    Id(ProductId),
+    Object { id: ProductId },
 }
 
 impl Products {
@@ -51,7 +60,7 @@ impl Products {
         self.search().sku(sku).all().await
     }
 
-    /// Creates a product (API 2.0); returns the ids created (the product, or every variant).
+    /// Creates a product (`POST /products`); returns the ids created (the product, or every variant).
     ///
     /// Not retried automatically: on a transport error, check whether it exists (by SKU) first.
     pub async fn create(&self, product: &ProductCreate) -> Result<Vec<ProductId>> {
@@ -70,10 +79,16 @@ impl Products {
             .json(product)
             .json_response()
             .await?;
-        Ok(r.data)
+        Ok(r.data
+            .into_iter()
+            .map(|c| match c {
+                CreatedId::Id(id) | CreatedId::Object { id } => id,
+            })
+            .collect())
     }
 
-    /// Updates a product through `PUT /api/2.1/products/{id}` (`common` and `details`).
+    /// Updates a product through `PUT /products/{id}` (`common` and `details`): `/api/2.1/` with the
+    /// legacy versions, the date version otherwise.
     ///
     /// A PUT of the same body has the same effect, so it is retried on transient errors.
     pub async fn update(&self, id: &ProductId, update: &ProductUpdate) -> Result<()> {
@@ -119,18 +134,27 @@ impl Products {
         Ok(())
     }
 
-    /// Inventory records of one product (`/products/{id}/inventory`).
+    /// Inventory records of one product at every outlet: `GET /inventory/{id}` in the date versions
+    /// (pages of up to 5,000), `GET /products/{id}/inventory` in 2.0.
     pub fn inventory(&self, id: &ProductId) -> Result<ListRequest<Inventory>> {
-        Ok(ListRequest::new(
-            self.client.clone(),
-            self.client
-                .path(&format!("products/{}/inventory", seg(id.as_str())?)),
-            false,
-        ))
+        let id = seg(id.as_str())?;
+        Ok(if self.client.api_version().is_dated() {
+            ListRequest::inventory(
+                self.client.clone(),
+                self.client.path(&format!("inventory/{id}")),
+                Style::InventoryQuery,
+            )
+        } else {
+            ListRequest::new(
+                self.client.clone(),
+                self.client.path(&format!("products/{id}/inventory")),
+                false,
+            )
+        })
     }
 }
 
-/// Stock levels (`/inventory`).
+/// Stock levels (`POST /inventory` in the date versions, `GET /inventory` in 2.0).
 #[derive(Clone, Debug)]
 pub struct InventoryApi {
     client: Client,
@@ -141,12 +165,39 @@ impl InventoryApi {
         Self { client }
     }
 
-    /// All inventory records by version cursor.
+    /// All inventory records by version cursor: `POST /inventory` with a filter body in pages of up
+    /// to 5,000 in the date versions (`deleted(true)` sends `include_deleted`), `GET /inventory`
+    /// in 2.0.
     pub fn list(&self) -> ListRequest<Inventory> {
-        ListRequest::new(self.client.clone(), self.client.path("inventory"), false)
+        if self.client.api_version().is_dated() {
+            ListRequest::inventory(
+                self.client.clone(),
+                self.client.path("inventory"),
+                Style::InventoryFilter,
+            )
+        } else {
+            ListRequest::new(self.client.clone(), self.client.path("inventory"), false)
+        }
     }
 
-    /// Sets the absolute quantity of one product at one outlet (through the 2.1 product update).
+    /// The inventory records of one product, or with `variants` of every variant of the family
+    /// whose root product this is (`POST /inventory` with `product_id` and `variants`; date
+    /// versions only).
+    pub fn for_product(&self, id: &ProductId, variants: bool) -> Result<ListRequest<Inventory>> {
+        if self.client.api_version().is_legacy() {
+            return Err(Error::InvalidInput(
+                "filtering POST /inventory by product needs a date version; use products().inventory(id) on 2.0".into(),
+            ));
+        }
+        let id = seg(id.as_str())?;
+        let mut list = self.list().extra("product_id", id);
+        if variants {
+            list = list.extra("variants", true);
+        }
+        Ok(list)
+    }
+
+    /// Sets the absolute quantity of one product at one outlet (through the product update).
     pub async fn set_level(
         &self,
         product: &ProductId,

@@ -9,6 +9,9 @@ use crate::paging::ListRequest;
 use crate::search::SalesSearch;
 
 /// Sales (`/sales`, and `/search?type=sales` for date ranges).
+///
+/// The date versions answer `GET /sales` and `GET /sales/{id}` with a restructured sale (`date`,
+/// `source`, `totals`, `pricing`...); the same [`Sale`] model reads both shapes.
 #[derive(Clone, Debug)]
 pub struct Sales {
     client: Client,

@@ -90,12 +90,13 @@ handle!(
     PaymentTypes
 );
 impl PaymentTypes {
-    /// All payment types by version cursor.
+    /// All payment types by version cursor (`deleted(true)` includes deleted ones in the date
+    /// versions; 2.0 has no such filter).
     pub fn list(&self) -> ListRequest<PaymentType> {
         ListRequest::new(
             self.client.clone(),
             self.client.path("payment_types"),
-            false,
+            self.client.api_version().is_dated(),
         )
     }
 }

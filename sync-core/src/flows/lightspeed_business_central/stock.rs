@@ -42,7 +42,8 @@ pub struct StockOptions {
     pub policy: StockPolicy,
     /// The outlet whose stock is set (`None`: the store's only outlet).
     pub outlet: Option<OutletId>,
-    /// Lightspeed page size.
+    /// Lightspeed page size (a date version's inventory is read in pages of its largest size,
+    /// 5,000).
     pub page_size: u32,
     /// Lightspeed writes in flight at once (it has no bulk stock update).
     pub concurrency: usize,
@@ -240,10 +241,15 @@ impl Flow for StockFlow {
             .stream()
             .try_collect()
             .await?;
+        // The date versions read inventory in pages of up to 5,000 (`POST /inventory`).
+        let inventory_page = ls
+            .api_version()
+            .max_inventory_page()
+            .unwrap_or(self.options.page_size);
         let levels: HashMap<ProductId, Decimal> = ls
             .inventory()
             .list()
-            .page_size(self.options.page_size)
+            .page_size(inventory_page)
             .stream()
             .try_filter(|i| futures::future::ready(i.outlet_id == outlet && i.deleted_at.is_none()))
             .map_ok(|i| (i.product_id, i.inventory_level))
