@@ -785,6 +785,19 @@ async fn check_version(version: Option<ApiVersion>, dated: bool) {
             reqs.len(),
             violations.join("\n")
         );
+        // And once more through the project's JSON Schema oracle (the `jsonschema` crate over the
+        // same documents, with its errata), which the sandbox uses on every request.
+        for r in &reqs {
+            let method = r.method.as_str();
+            let (spec, path) = spec_oracle::openapi::lightspeed_for(method, r.url.path())
+                .unwrap_or_else(|| panic!("no spec for {method} {}", r.url.path()));
+            let query: Vec<(String, String)> = r.url.query_pairs().into_owned().collect();
+            let body: Option<Value> =
+                (!r.body.is_empty()).then(|| serde_json::from_slice(&r.body).unwrap());
+            if let Err(v) = spec.validate_request(method, &path, &query, body.as_ref()) {
+                panic!("{method} {}: {v:?}", r.url);
+            }
+        }
     }
 }
 
