@@ -981,3 +981,71 @@ mod tests {
         assert_eq!(spec.name(), "legacy-api-v2-0.json");
     }
 }
+
+#[cfg(test)]
+mod examples_self_check {
+    use super::*;
+
+    /// Every JSON response example of the official specs, checked by the strict validator. The
+    /// examples that break their own schema are printed (`--nocapture`); their number is pinned so
+    /// that a change of the oracle's strictness shows here. Known contradictions, all in the
+    /// specs themselves: product code `type` `"custom"` against the upper-case enum; 2.0 user
+    /// `permissions: null` against a non-nullable array; user role ids as numbers against
+    /// strings; `GET /user`, `GET /users/{id}` and `DELETE /users/{id}` examples with an array
+    /// where the schema has one object; service line `sequence` as a string; `notes` as an array
+    /// against an object; 2026-07 products, suppliers, brands, product types and payment types
+    /// leaving out keys their own `required` lists name; a 2026-07 return line's `tax` as a number
+    /// against an object.
+    #[test]
+    fn official_examples_against_their_own_schemas() {
+        if crate::reference_dir().is_none() {
+            return;
+        }
+        let mut counts = Vec::new();
+        for (version, _) in SPEC_FILES {
+            let spec = lightspeed(version).unwrap();
+            let paths = spec.lenient["paths"].as_object().unwrap();
+            let (mut ok, mut bad) = (0, 0);
+            for (p, item) in paths {
+                for (m, op) in item.as_object().unwrap() {
+                    let Some(rs) = op.get("responses").and_then(Value::as_object) else {
+                        continue;
+                    };
+                    for (status, r) in rs {
+                        let Some(ex) = r.pointer("/content/application~1json/example") else {
+                            continue;
+                        };
+                        let Ok(code) = status.parse::<u16>() else {
+                            continue;
+                        };
+                        let concrete = p.replace('{', "x").replace('}', "");
+                        match spec.validate_response(m, &concrete, code, Some(ex)) {
+                            Ok(()) => ok += 1,
+                            Err(e) => {
+                                bad += 1;
+                                let first: Vec<String> =
+                                    e.iter().take(3).map(ToString::to_string).collect();
+                                println!(
+                                    "{version} {m} {p} {status}: {} problems: {}",
+                                    e.len(),
+                                    first.join(" | ")
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+            println!("== {version}: {ok} examples pass, {bad} break their own schema");
+            counts.push((*version, ok, bad));
+        }
+        assert_eq!(
+            counts,
+            vec![
+                ("2.0", 50, 9),
+                ("2.0-beta", 0, 0),
+                ("2.1", 0, 0),
+                ("2026-07", 68, 15)
+            ]
+        );
+    }
+}

@@ -565,6 +565,14 @@ impl Sandbox {
                 c.id = CustomerId(st.new_id());
             }
             c.created_at.get_or_insert_with(chrono::Utc::now);
+            if c.updated_at.is_none() {
+                c.updated_at = c.created_at;
+            }
+            // The store gives every customer a code (searchable, like the POS does).
+            if c.customer_code.as_deref().is_none_or(str::is_empty) {
+                let tail = c.id.0.rsplit('-').next().unwrap_or("0").to_uppercase();
+                c.customer_code = Some(format!("C-{tail}"));
+            }
             st.upsert(|s| &mut s.customers, c)
         };
         self.shared.emit(hooks::customer_event(&c));
