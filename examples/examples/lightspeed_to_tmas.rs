@@ -150,13 +150,14 @@ async fn run() -> anyhow::Result<()> {
             );
         }
         let served = sb.stats();
+        let route = |path: &str| format!("GET /api/{}/{path}", client.api_version());
         println!(
             "Lightspeed sandbox served {} requests: {} searches, {} shift pages, {} outlet pages, {} user pages",
             served.requests,
-            served.count("GET /api/2.0/search"),
-            served.count("GET /api/2.0/shifts"),
-            served.count("GET /api/2.0/outlets"),
-            served.count("GET /api/2.0/users"),
+            served.count(&route("search")),
+            served.count(&route("shifts")),
+            served.count(&route("outlets")),
+            served.count(&route("users")),
         );
     } else if let Some(TmasTarget::Directory(dir)) = &target {
         println!("files are in {}", dir.display());

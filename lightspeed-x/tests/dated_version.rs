@@ -785,6 +785,19 @@ async fn check_version(version: Option<ApiVersion>, dated: bool) {
             reqs.len(),
             violations.join("\n")
         );
+        // And once more through the project's JSON Schema oracle (the `jsonschema` crate over the
+        // same documents, with its errata), which the sandbox uses on every request.
+        for r in &reqs {
+            let method = r.method.as_str();
+            let (spec, path) = spec_oracle::openapi::lightspeed_for(method, r.url.path())
+                .unwrap_or_else(|| panic!("no spec for {method} {}", r.url.path()));
+            let query: Vec<(String, String)> = r.url.query_pairs().into_owned().collect();
+            let body: Option<Value> =
+                (!r.body.is_empty()).then(|| serde_json::from_slice(&r.body).unwrap());
+            if let Err(v) = spec.validate_request(method, &path, &query, body.as_ref()) {
+                panic!("{method} {}: {v:?}", r.url);
+            }
+        }
     }
 }
 
@@ -995,4 +1008,37 @@ async fn a_large_stock_is_read_in_pages_of_5000_on_2026_07() {
         "{:?}",
         sb.spec_violations()
     );
+}
+
+/// `POST /inventory` is a read: a 503 is retried like a GET, with the same filter body.
+#[tokio::test]
+async fn the_inventory_read_is_retried_although_it_is_a_post() {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(any())
+        .respond_with(|req: &Request| respond(true, req))
+        .mount(&server)
+        .await;
+    let c = Client::builder()
+        .base_url(server.uri())
+        .personal_token("tok".into())
+        .unlimited()
+        .retry(RetryPolicy {
+            max_attempts: 3,
+            initial_backoff: std::time::Duration::from_millis(5),
+            ..RetryPolicy::default()
+        })
+        .build()
+        .await
+        .unwrap();
+    let all = c.inventory().list().all().await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(c.stats().retries, 1);
+    let reqs = server.received_requests().await.unwrap();
+    assert_eq!(reqs.len(), 3, "the 503, its retry, the empty page");
+    assert_eq!(reqs[0].body, reqs[1].body);
 }
