@@ -126,6 +126,30 @@ pub const ERRATA: &[(&str, &str, &str, &str)] = &[
         r#"{"type": "string"}"#,
         "described as \"the ID or IDs of the new products\" and its own example lists id strings, but items are typed object; 2026-07 types them string",
     ),
+    (
+        "api-2026-07.json",
+        "/components/schemas/ProductCreateBody/properties/product_codes/items",
+        r#"{"type": "object", "title": "ProductCode", "properties": {"code": {"type": "string", "description": "The sku code being added."}, "id": {"type": "string", "description": "Auto-generated object ID."}, "type": {"type": "string", "enum": ["CUSTOM", "EAN", "ISBN", "ITF", "JAN", "UPC"]}}, "required": ["code"]}"#,
+        "the create bodies reuse the response schema ProductCode, whose `required` names `id`, described as \"Auto-generated object ID\": a caller cannot send an id that does not exist yet; 2.0 requires none and its example sends `{type, code}`",
+    ),
+    (
+        "api-2026-07.json",
+        "/components/schemas/ProductCreateBody/properties/product_suppliers/items",
+        r#"{"type": "object", "title": "Product Supplier", "properties": {"code": {"type": "string", "nullable": true}, "id": {"type": "string", "description": "Auto-generated object ID."}, "price": {"type": "number", "nullable": true}, "product_id": {"type": "string"}, "supplier_id": {"type": "string", "nullable": true}, "supplier_name": {"type": "string", "nullable": true}}, "required": ["supplier_id"]}"#,
+        "the create bodies reuse the response schema ProductSupplier, whose `required` names `id` (\"Auto-generated object ID\"), `product_id` (the product being created) and `supplier_name` (derived from `supplier_id`); 2.0 requires none of them",
+    ),
+    (
+        "api-2026-07.json",
+        "/components/schemas/ProductAddVariantPayload/properties/product_codes/items",
+        r#"{"type": "object", "title": "ProductCode", "properties": {"code": {"type": "string", "description": "The sku code being added."}, "id": {"type": "string", "description": "Auto-generated object ID."}, "type": {"type": "string", "enum": ["CUSTOM", "EAN", "ISBN", "ITF", "JAN", "UPC"]}}, "required": ["code"]}"#,
+        "the create bodies reuse the response schema ProductCode, whose `required` names `id`, described as \"Auto-generated object ID\": a caller cannot send an id that does not exist yet; 2.0 requires none and its example sends `{type, code}`",
+    ),
+    (
+        "api-2026-07.json",
+        "/components/schemas/ProductAddVariantPayload/properties/product_suppliers/items",
+        r#"{"type": "object", "title": "Product Supplier", "properties": {"code": {"type": "string", "nullable": true}, "id": {"type": "string", "description": "Auto-generated object ID."}, "price": {"type": "number", "nullable": true}, "product_id": {"type": "string"}, "supplier_id": {"type": "string", "nullable": true}, "supplier_name": {"type": "string", "nullable": true}}, "required": ["supplier_id"]}"#,
+        "the create bodies reuse the response schema ProductSupplier, whose `required` names `id` (\"Auto-generated object ID\"), `product_id` (the product being created) and `supplier_name` (derived from `supplier_id`); 2.0 requires none of them",
+    ),
 ];
 
 /// The official Lightspeed spec files, by API version segment.

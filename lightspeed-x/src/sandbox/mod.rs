@@ -38,7 +38,7 @@
 //! let client = sandbox.client().await?;
 //! let products: Vec<_> = client.products().list().page_size(5).stream().try_collect().await?;
 //! assert_eq!(products.len(), sandbox.state().products().len());
-//! assert!(sandbox.stats().count("GET /api/2.0/products") >= 2);
+//! assert!(sandbox.stats().count("GET /api/2026-07/products") >= 2);
 //! # Ok(()) }
 //! ```
 //!
