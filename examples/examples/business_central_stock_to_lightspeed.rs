@@ -15,9 +15,9 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use lightspeed_x::sandbox::DemoData;
 use lightspeed_x::{InventoryLevel, ProductCreate};
-use pos_sync_examples::{BcSetup, Flags, Mode, ProcessEnv};
+use pos_sync::{BcSetup, Flags, Mode, ProcessEnv};
+use pos_sync_flows::lightspeed_business_central::{StockFlow, StockOptions};
 use rust_decimal::Decimal;
-use sync_core::flows::lightspeed_business_central::{StockFlow, StockOptions};
 use sync_core::run::{RunReport, Runner};
 
 #[tokio::main]
@@ -87,7 +87,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Mode::Scheduled(schedule, text) => {
             println!("Running {text} (UTC); Ctrl-C stops.");
-            while pos_sync_examples::wait_for(schedule).await {
+            while pos_sync::wait_for(schedule).await {
                 run(&runner, &flow, &setup.tenant, false).await?;
             }
         }

@@ -23,13 +23,13 @@ use business_central::models::{Item, ItemInput, SalesOrder};
 use business_central::query::{Filter, Query};
 use lightspeed_x::sandbox::DemoData;
 use lightspeed_x::{InventoryLevel, ProductCreate, ProductId};
-use pos_sync_examples::webhooks::{Receiver, ReceiverSecrets, Subscriptions};
-use pos_sync_examples::{BcSetup, ConfigError, Env, Flags, Mode, ProcessEnv};
-use rust_decimal::Decimal;
-use secrecy::SecretString;
-use sync_core::flows::lightspeed_business_central::{
+use pos_sync::webhooks::{Receiver, ReceiverSecrets, Subscriptions};
+use pos_sync::{BcSetup, ConfigError, Env, Flags, Mode, ProcessEnv};
+use pos_sync_flows::lightspeed_business_central::{
     SalesFlow, SalesOptions, StockFlow, StockOptions,
 };
+use rust_decimal::Decimal;
+use secrecy::SecretString;
 use sync_core::run::{Runner, Schedule};
 use sync_core::trigger::{Trigger, TriggerOptions};
 

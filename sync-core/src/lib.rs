@@ -103,12 +103,6 @@
 pub mod classify;
 pub mod cursor;
 pub mod fields;
-#[cfg(any(
-    feature = "lightspeed-x",
-    feature = "business-central",
-    feature = "tmas"
-))]
-pub mod flows;
 pub mod key;
 pub mod log;
 pub mod mapping;
