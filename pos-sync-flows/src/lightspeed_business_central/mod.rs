@@ -23,7 +23,7 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 //! use std::sync::Arc;
-//! use sync_core::flows::lightspeed_business_central::{Accounts, SalesFlow, SalesOptions};
+//! use pos_sync_flows::lightspeed_business_central::{Accounts, SalesFlow, SalesOptions};
 //! use sync_core::run::Runner;
 //! use sync_core::state::SqliteStore;
 //!

@@ -32,7 +32,7 @@
 //! ```no_run
 //! # async fn demo(client: lightspeed_x::Client) -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
-//! use sync_core::flows::lightspeed_tmas::{LightspeedToTmas, TmasOptions};
+//! use pos_sync_flows::lightspeed_tmas::{LightspeedToTmas, TmasOptions};
 //! use sync_core::run::Runner;
 //! use sync_core::state::SqliteStore;
 //! use tmas::delivery::{Delivery, DirectoryTarget};
