@@ -7,7 +7,7 @@
 //! again (only that item is written), and prints the levels and the requests made.
 //!
 //! With `LIGHTSPEED_*` and `BC_*` set it connects real accounts (see the crate docs of
-//! `pos_sync_examples`); `LIGHTSPEED_OUTLET_ID` names the outlet when the store has several.
+//! `pos_sync::config`); `LIGHTSPEED_OUTLET_ID` names the outlet when the store has several.
 //! Flags: `--once` (default), `--schedule "hourly at :02"`, `--dry-run`.
 
 use std::time::Duration;

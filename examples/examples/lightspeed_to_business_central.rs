@@ -7,7 +7,7 @@
 //! holds and the requests made.
 //!
 //! With `LIGHTSPEED_*` and `BC_*` set it connects real accounts (see the crate docs of
-//! `pos_sync_examples`); `BC_DEFAULT_CUSTOMER` receives sales without a customer. Flags:
+//! `pos_sync::config`); `BC_DEFAULT_CUSTOMER` receives sales without a customer. Flags:
 //! `--once` (default), `--schedule "hourly at :02"`, `--dry-run`, `--backfill-days N` (only
 //! sales of the last N days).
 

@@ -6,7 +6,7 @@
 //!
 //! With `LIGHTSPEED_DOMAIN_PREFIX` and `LIGHTSPEED_TOKEN` it reads a real store, and with
 //! `TMAS_FTP_URL` or `TMAS_OUTPUT_DIR` it delivers for real (see the crate docs of
-//! `pos_sync_examples` for every variable). Flags: `--once` (default), `--schedule "hourly at :02"`
+//! `pos_sync::config` for every variable). Flags: `--once` (default), `--schedule "hourly at :02"`
 //! (TMAS's own import runs two minutes past each hour), `--dry-run`, `--backfill-days N`.
 
 use std::sync::Arc;

@@ -1,10 +1,8 @@
-//! Example integrations live under `examples/`; run one with `cargo run --example NAME`.
-//!
-//! This crate holds what the examples share: reading the configuration from environment variables
-//! and command-line flags. Without configuration an example starts in-process sandboxes; with it,
-//! it runs against real accounts. A missing or malformed setting is an error that names it.
-//! The `pos-sync` command (`cargo run -p pos-sync-examples --bin pos-sync -- --flows ...`) runs
-//! the configured flows against configured accounts only, with its state in `SYNC_STATE`.
+//! The configuration of the `pos-sync` command and of the examples: environment variables (each
+//! also a flag of the command, see [`Settings`]) and the run flags ([`RunArgs`]). A missing or
+//! malformed setting is an error that names it. The command (`cargo run -p pos-sync -- --flows
+//! ...`) runs the configured flows against configured accounts only, with its state in
+//! `SYNC_STATE`; the examples start in-process sandboxes when nothing is configured.
 //!
 //! | variable | meaning |
 //! |---|---|

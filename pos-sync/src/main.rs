@@ -6,8 +6,8 @@
 //!          [--dry-run] [--backfill-days N]
 //! ```
 //!
-//! Settings come from the environment, as for the examples (see the crate docs of
-//! `pos_sync_examples`): `LIGHTSPEED_*` (always), `BC_*` for the Business Central flows,
+//! Every setting is a flag and an environment variable (`pos-sync --help` lists them, and
+//! `pos_sync::config` reads them): `LIGHTSPEED_*` (always), `BC_*` for the Business Central flows,
 //! `TMAS_FTP_URL` or `TMAS_OUTPUT_DIR` (and `TMAS_LOCATION_MAP`) for `tmas`, and `SYNC_STATE`
 //! for the state file. Unlike the examples it never starts a sandbox: a missing setting is an
 //! error that names it.
@@ -22,7 +22,7 @@
 //! password) stays off.
 //!
 //! Exit status: 0 when every flow completed and no record failed; 1 when a flow failed or records
-//! failed (each is printed, and failed records are retried by the next run); 2 for a
+//! failed (each is printed, and failed records are retried by the next run); 2 for a usage or
 //! configuration error; 75 when another run of a flow holds its lock (try again later).
 
 use std::sync::Arc;
