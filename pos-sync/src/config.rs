@@ -283,7 +283,8 @@ impl RunArgs {
     }
 }
 
-/// The command line of the examples: the run flags alone.
+/// Runs the example once or on a schedule. Without settings it uses in-process sandboxes; the
+/// accounts come from the environment variables of `pos-sync --help`.
 #[derive(Debug, clap::Parser)]
 struct ExampleCli {
     #[command(flatten)]
