@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Starts a throwaway PostgreSQL server (a fresh cluster in a temporary directory) on a free
-# loopback port, with a database and a password user, for sync-core's PostgreSQL tests.
+# loopback port, with a database and a password user, for the PostgreSQL tests of sync-core and pos-sync-flows.
 # Installs PostgreSQL with apt-get when it is missing (Debian/Ubuntu, as root).
 #
 #   eval "$(scripts/pg-server.sh)"      # exports SYNC_TEST_DATABASE_URL, SYNC_TEST_PG_PID, SYNC_TEST_PG_DIR
-#   cargo test -p sync-core --features postgres
+#   cargo test -p sync-core --features postgres; cargo test -p pos-sync-flows --features postgres
 #   kill "$SYNC_TEST_PG_PID"            # a fast shutdown; then rm -rf "$SYNC_TEST_PG_DIR"
 #
 # Only `export ...` lines go to stdout; progress goes to stderr.

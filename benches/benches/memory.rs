@@ -25,7 +25,7 @@ use chrono::NaiveDate;
 use counting::measure;
 use futures::TryStreamExt;
 use lightspeed_x::sandbox::{DemoData, Sandbox as LsSandbox};
-use sync_core::flows::lightspeed_business_central::{Accounts, ProductsFlow};
+use pos_sync_flows::lightspeed_business_central::{Accounts, ProductsFlow};
 use sync_core::run::Runner;
 use sync_core::state::SqliteStore;
 

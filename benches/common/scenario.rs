@@ -16,11 +16,11 @@ use chrono::{Duration, NaiveDate, Utc};
 use futures::StreamExt;
 use lightspeed_x::sandbox::{DemoData, Sandbox as LsSandbox};
 use pos_http::sandbox::ServedStats;
-use rust_decimal::Decimal;
-use sync_core::flows::lightspeed_business_central::{
+use pos_sync_flows::lightspeed_business_central::{
     Accounts, CustomerOptions, CustomersFlow, MissingItems, ProductOptions, ProductsFlow,
     SalesFlow, SalesOptions, sales::is_eligible,
 };
+use rust_decimal::Decimal;
 use sync_core::mapping::FieldSource;
 use sync_core::run::{Flow, RunReport, Runner};
 use sync_core::state::MemoryStore;
@@ -667,9 +667,9 @@ pub fn stock_source(w: &World) -> StockSource {
 
 /// Our stock flow, once, to `outlet`.
 pub async fn run_stock(w: &World, runner: &Runner, outlet: &lightspeed_x::OutletId) -> StockPhase {
-    let flow = sync_core::flows::lightspeed_business_central::StockFlow::new(
+    let flow = pos_sync_flows::lightspeed_business_central::StockFlow::new(
         w.accounts.clone(),
-        sync_core::flows::lightspeed_business_central::StockOptions {
+        pos_sync_flows::lightspeed_business_central::StockOptions {
             outlet: Some(outlet.clone()),
             ..Default::default()
         },
@@ -719,7 +719,7 @@ pub async fn run_stock_baseline(w: &World, outlet: &lightspeed_x::OutletId) -> S
         .into_iter()
         .map(|v| v.item_number.to_uppercase())
         .collect();
-    let reserved = sync_core::flows::lightspeed_business_central::stock::reservations(&orders);
+    let reserved = pos_sync_flows::lightspeed_business_central::stock::reservations(&orders);
     let policy = sync_core::stock::StockPolicy::default();
     // The baseline made an item of every product (variants too); the same items as ours are
     // published: ours' items without variants (read from the sandbox, not counted).

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use lightspeed_x::SaleState;
 use lightspeed_x::sandbox::{DemoData, Sandbox as LsSandbox};
-use sync_core::flows::lightspeed_tmas::{LightspeedToTmas, TmasOptions};
+use pos_sync_flows::lightspeed_tmas::{LightspeedToTmas, TmasOptions};
 use sync_core::run::Runner;
 use sync_core::state::MemoryStore;
 use tmas::delivery::{Delivery, DirectoryTarget};

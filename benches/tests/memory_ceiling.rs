@@ -11,7 +11,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use counting::measure;
 use lightspeed_x::sandbox::{DemoData, Sandbox as LsSandbox};
-use sync_core::flows::lightspeed_business_central::{Accounts, ProductOptions, ProductsFlow};
+use pos_sync_flows::lightspeed_business_central::{Accounts, ProductOptions, ProductsFlow};
 use sync_core::run::Runner;
 use sync_core::state::SqliteStore;
 

@@ -7,7 +7,7 @@
 //! again (only that item is written), and prints the levels and the requests made.
 //!
 //! With `LIGHTSPEED_*` and `BC_*` set it connects real accounts (see the crate docs of
-//! `pos_sync_examples`); `LIGHTSPEED_OUTLET_ID` names the outlet when the store has several.
+//! `pos_sync::config`); `LIGHTSPEED_OUTLET_ID` names the outlet when the store has several.
 //! Flags: `--once` (default), `--schedule "hourly at :02"`, `--dry-run`.
 
 use std::time::Duration;
@@ -15,9 +15,9 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use lightspeed_x::sandbox::DemoData;
 use lightspeed_x::{InventoryLevel, ProductCreate};
-use pos_sync_examples::{BcSetup, Flags, Mode, ProcessEnv};
+use pos_sync::{BcSetup, Flags, Mode, ProcessEnv};
+use pos_sync_flows::lightspeed_business_central::{StockFlow, StockOptions};
 use rust_decimal::Decimal;
-use sync_core::flows::lightspeed_business_central::{StockFlow, StockOptions};
 use sync_core::run::{RunReport, Runner};
 
 #[tokio::main]
@@ -87,7 +87,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Mode::Scheduled(schedule, text) => {
             println!("Running {text} (UTC); Ctrl-C stops.");
-            while pos_sync_examples::wait_for(schedule).await {
+            while pos_sync::wait_for(schedule).await {
                 run(&runner, &flow, &setup.tenant, false).await?;
             }
         }

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use futures::TryStreamExt;
 use lightspeed_x::sandbox::{DemoData, Sandbox};
-use pos_sync_examples::{LightspeedConfig, ProcessEnv};
+use pos_sync::{LightspeedConfig, ProcessEnv};
 use sync_core::cursor::VersionCursor;
 use sync_core::fields::Fields;
 use sync_core::key::{Email, KeyError, Keyed};

@@ -7,7 +7,7 @@
 //! holds and the requests made.
 //!
 //! With `LIGHTSPEED_*` and `BC_*` set it connects real accounts (see the crate docs of
-//! `pos_sync_examples`); `BC_DEFAULT_CUSTOMER` receives sales without a customer. Flags:
+//! `pos_sync::config`); `BC_DEFAULT_CUSTOMER` receives sales without a customer. Flags:
 //! `--once` (default), `--schedule "hourly at :02"`, `--dry-run`, `--backfill-days N` (only
 //! sales of the last N days).
 
@@ -17,8 +17,8 @@ use business_central::models::{Customer, Item, SalesOrder, SalesOrderLine};
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
 use lightspeed_x::sandbox::DemoData;
-use pos_sync_examples::{BcSetup, Flags, Mode, ProcessEnv};
-use sync_core::flows::lightspeed_business_central::{
+use pos_sync::{BcSetup, Flags, Mode, ProcessEnv};
+use pos_sync_flows::lightspeed_business_central::{
     CustomerOptions, CustomersFlow, MissingItems, ProductOptions, ProductsFlow, SalesFlow,
     SalesOptions,
 };
@@ -88,7 +88,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Mode::Scheduled(schedule, text) => {
             println!("Running {text} (UTC); Ctrl-C stops.");
-            while pos_sync_examples::wait_for(schedule).await {
+            while pos_sync::wait_for(schedule).await {
                 run_all(&runner, &flows, &setup.tenant, false).await?;
             }
         }

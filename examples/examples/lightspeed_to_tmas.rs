@@ -6,7 +6,7 @@
 //!
 //! With `LIGHTSPEED_DOMAIN_PREFIX` and `LIGHTSPEED_TOKEN` it reads a real store, and with
 //! `TMAS_FTP_URL` or `TMAS_OUTPUT_DIR` it delivers for real (see the crate docs of
-//! `pos_sync_examples` for every variable). Flags: `--once` (default), `--schedule "hourly at :02"`
+//! `pos_sync::config` for every variable). Flags: `--once` (default), `--schedule "hourly at :02"`
 //! (TMAS's own import runs two minutes past each hour), `--dry-run`, `--backfill-days N`.
 
 use std::sync::Arc;
@@ -16,8 +16,8 @@ use anyhow::Context;
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
 use lightspeed_x::sandbox::{DemoData, Sandbox};
-use pos_sync_examples::{Env, Flags, LightspeedConfig, Mode, ProcessEnv, TmasTarget};
-use sync_core::flows::lightspeed_tmas::{LightspeedToTmas, TmasOptions, TmasRunSummary};
+use pos_sync::{Env, Flags, LightspeedConfig, Mode, ProcessEnv, TmasTarget};
+use pos_sync_flows::lightspeed_tmas::{LightspeedToTmas, TmasOptions, TmasRunSummary};
 use sync_core::run::{RunReport, Runner};
 use sync_core::state::{MemoryStore, SqliteStore, StateStore};
 use tmas::sandbox::{FtpSandbox, ImportSettings};
@@ -42,7 +42,7 @@ async fn run() -> anyhow::Result<()> {
     if let Some(days) = flags.backfill_days {
         options = options.with_backfill_days(days)?;
     }
-    if let Some(mapping) = pos_sync_examples::tmas_location_map(&env)? {
+    if let Some(mapping) = pos_sync::tmas_location_map(&env)? {
         options.locations = mapping;
     }
 
@@ -89,7 +89,7 @@ async fn run() -> anyhow::Result<()> {
 
     // State: SQLite for real accounts (SYNC_STATE), in memory for the sandboxes unless SYNC_STATE is set.
     let store: Arc<dyn StateStore> = if lightspeed.is_some() || env.var("SYNC_STATE")?.is_some() {
-        let path = pos_sync_examples::state_path(&env)?;
+        let path = pos_sync::state_path(&env)?;
         Arc::new(
             SqliteStore::open(&path)
                 .await

@@ -17,12 +17,12 @@ use std::time::Duration;
 
 use chrono::Utc;
 use lightspeed_x::sandbox::{DemoData, Sandbox as Lightspeed};
-use rust_decimal::Decimal;
-use sync_core::flows::lightspeed_business_central::{
+use pos_sync_flows::lightspeed_business_central::{
     Accounts, CustomerOptions, CustomersFlow, MissingItems, ProductOptions, ProductsFlow,
     SalesFlow, SalesOptions, StockFlow, StockOptions,
 };
-use sync_core::flows::lightspeed_tmas::{LightspeedToTmas, TmasOptions};
+use pos_sync_flows::lightspeed_tmas::{LightspeedToTmas, TmasOptions};
+use rust_decimal::Decimal;
 use sync_core::mapping::FieldSource;
 use sync_core::run::{Flow, Runner};
 use sync_core::state::MemoryStore;

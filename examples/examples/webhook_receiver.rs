@@ -9,7 +9,7 @@
 //! system, and exits. `--serve` (or `WEBHOOK_SERVE=1`) keeps it running until Ctrl-C.
 //!
 //! With `LIGHTSPEED_*` and `BC_*` set it connects real accounts (see the crate docs of
-//! `pos_sync_examples`) and serves until Ctrl-C: `WEBHOOK_LISTEN` (default `0.0.0.0:8080`) is
+//! `pos_sync::config`) and serves until Ctrl-C: `WEBHOOK_LISTEN` (default `0.0.0.0:8080`) is
 //! where it listens, `WEBHOOK_PUBLIC_URL` the HTTPS URL both systems can reach (required),
 //! `LIGHTSPEED_CLIENT_SECRET` the app secret that signs deliveries (without it deliveries are
 //! accepted unverified, as personal-token webhooks are not signed), `BC_WEBHOOK_CLIENT_STATE` the
@@ -23,13 +23,13 @@ use business_central::models::{Item, ItemInput, SalesOrder};
 use business_central::query::{Filter, Query};
 use lightspeed_x::sandbox::DemoData;
 use lightspeed_x::{InventoryLevel, ProductCreate, ProductId};
-use pos_sync_examples::webhooks::{Receiver, ReceiverSecrets, Subscriptions};
-use pos_sync_examples::{BcSetup, ConfigError, Env, Flags, Mode, ProcessEnv};
-use rust_decimal::Decimal;
-use secrecy::SecretString;
-use sync_core::flows::lightspeed_business_central::{
+use pos_sync::webhooks::{Receiver, ReceiverSecrets, Subscriptions};
+use pos_sync::{BcSetup, ConfigError, Env, Flags, Mode, ProcessEnv};
+use pos_sync_flows::lightspeed_business_central::{
     SalesFlow, SalesOptions, StockFlow, StockOptions,
 };
+use rust_decimal::Decimal;
+use secrecy::SecretString;
 use sync_core::run::{Runner, Schedule};
 use sync_core::trigger::{Trigger, TriggerOptions};
 

@@ -20,12 +20,12 @@ use std::time::Duration;
 
 use chrono::Utc;
 use lightspeed_x::sandbox::{DemoData, Sandbox as LightspeedSandbox};
-use pos_sync_examples::{ConfigError, Env, ProcessEnv};
-use secrecy::SecretString;
-use sync_core::flows::lightspeed_business_central::{
+use pos_sync::{ConfigError, Env, ProcessEnv};
+use pos_sync_flows::lightspeed_business_central::{
     Accounts, CustomerOptions, CustomersFlow, MissingItems, ProductOptions, ProductsFlow,
     SalesFlow, SalesOptions,
 };
+use secrecy::SecretString;
 use sync_core::mapping::FieldSource;
 use sync_core::run::{Flow, Runner, Schedule};
 use sync_core::state::lease::hold;

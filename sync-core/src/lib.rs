@@ -1,5 +1,9 @@
 //! The generic engine of POS integrations: keys, upsert plans, classification, stock, cursors,
-//! state, an activity log and runs. Without features it knows no API; each piece works alone.
+//! state, an activity log and runs. It knows no API; each piece works alone. The ready-made
+//! flows between the APIs are in the `pos-sync-flows` crate.
+//!
+//! Features: `sqlite` (default) the embedded SQLite state store; `postgres` the PostgreSQL store
+//! and work leases; `test-util` the [state-store contract tests](state::contract) for other stores.
 //!
 //! | module | what |
 //! |---|---|
@@ -10,8 +14,9 @@
 //! | [`classify`] | company versus person customers |
 //! | [`stock`] | available quantity under a policy, floored at zero |
 //! | [`cursor`] | last-modified watermark with overlap, opaque version cursor |
-//! | [`state`] | the [`StateStore`](state::StateStore) trait, in-memory, SQLite and (feature `postgres`) PostgreSQL stores, [work leases](state::lease) |
+//! | [`state`] | the [`StateStore`](state::StateStore) trait, in-memory, SQLite (feature `sqlite`) and PostgreSQL (feature `postgres`) stores, [work leases](state::lease) |
 //! | [`log`] | the activity log with redaction of personal data |
+//! | [`report`], [`scope`] | what a run did ([`RunReport`](report::RunReport)), and the (flow, tenant) it ran for |
 //! | [`run`] | flows run once, dry, or on a schedule, with reports, locks, retries, notifications |
 //! | [`trigger`] | near-real-time runs for the records named by change events (webhooks), deduplicated, debounced, bounded |
 //!
@@ -100,19 +105,17 @@
 //! # });
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod classify;
 pub mod cursor;
 pub mod fields;
-#[cfg(any(
-    feature = "lightspeed-x",
-    feature = "business-central",
-    feature = "tmas"
-))]
-pub mod flows;
 pub mod key;
 pub mod log;
 pub mod mapping;
+pub mod report;
 pub mod run;
+pub mod scope;
 pub mod state;
 pub mod stock;
 pub mod trigger;

@@ -13,7 +13,9 @@ use sync_core::log::ActivityQuery;
 use sync_core::run::{
     Flow, FlowError, RunContext, RunError, RunReport, RunStatus, Runner, Schedule,
 };
-use sync_core::state::{MemoryStore, Scope, SqliteStore, StateStore};
+#[cfg(feature = "sqlite")]
+use sync_core::state::SqliteStore;
+use sync_core::state::{MemoryStore, Scope, StateStore};
 use sync_core::upsert::{MemoryTarget, Outcome, Planner, SourceRecord};
 use tokio::sync::Notify;
 
@@ -394,6 +396,7 @@ async fn scheduled_runs_until_shutdown() {
     assert_eq!(store.runs(&scope(), 10).await.unwrap().len(), 3);
 }
 
+#[cfg(feature = "sqlite")]
 #[tokio::test]
 async fn sqlite_state_carries_over_between_processes() {
     let dir = tempfile::tempdir().unwrap();

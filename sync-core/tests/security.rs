@@ -2,6 +2,8 @@
 //! tokens) is readable by its owner only, also when it existed before with a looser mode; and the
 //! dependency graph has rustls only (no OpenSSL, no native-tls).
 
+#![cfg(feature = "sqlite")]
+
 use std::collections::BTreeSet;
 
 use secrecy::{ExposeSecret, SecretString};

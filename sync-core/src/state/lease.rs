@@ -195,7 +195,7 @@ pub(crate) fn lease_end(now: DateTime<Utc>, ttl: Duration) -> Result<DateTime<Ut
         .ok_or_else(|| StateError::Data(format!("lease time to live {ttl:?} is too long")))
 }
 
-#[cfg(test)]
+#[cfg(any(test, feature = "test-util"))]
 pub(crate) mod contract {
     //! The behaviour every work queue must have; run against each implementation.
     use std::collections::{BTreeMap, BTreeSet};

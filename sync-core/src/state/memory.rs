@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::lease::{Lease, WorkQueue, WorkUnit, lease_end};
 use super::{RetryItem, Scope, StateError, StateStore};
 use crate::log::{ActivityEntry, ActivityQuery};
-use crate::run::RunReport;
+use crate::report::RunReport;
 
 /// A [`StateStore`] in memory: nothing survives the process. For tests and one-off programs.
 #[derive(Debug, Default)]
@@ -371,16 +371,16 @@ mod tests {
 
     #[tokio::test]
     async fn contract() {
-        super::super::contract::check(&MemoryStore::new()).await;
+        super::super::contract::run_all(&MemoryStore::new()).await;
     }
 
     #[tokio::test]
     async fn lease_contract() {
-        super::super::lease::contract::check(&MemoryStore::new()).await;
+        super::super::contract::work_queue(&MemoryStore::new()).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn four_workers_share_the_units() {
-        super::super::lease::contract::four_workers(Arc::new(MemoryStore::new())).await;
+        super::super::contract::work_queue_four_workers(Arc::new(MemoryStore::new())).await;
     }
 }

@@ -14,7 +14,7 @@ use tokio_postgres::{NoTls, Row};
 use super::lease::{Lease, WorkQueue, WorkUnit, lease_end};
 use super::{RetryItem, Scope, StateError, StateStore};
 use crate::log::{ActivityEntry, ActivityQuery};
-use crate::run::RunReport;
+use crate::report::RunReport;
 use crate::upsert::Outcome;
 
 /// Schema migrations, applied in order in one transaction each; `{s}` is the quoted schema name.
@@ -936,7 +936,7 @@ mod tests {
         let Some(store) = store("contract").await else {
             return;
         };
-        super::super::contract::check(&store).await;
+        super::super::contract::run_all(&store).await;
         drop_schema(&store).await;
     }
 
@@ -945,7 +945,7 @@ mod tests {
         let Some(store) = store("lease").await else {
             return;
         };
-        super::super::lease::contract::check(&store).await;
+        super::super::contract::work_queue(&store).await;
         drop_schema(&store).await;
     }
 
@@ -955,7 +955,7 @@ mod tests {
             return;
         };
         // Each worker would be its own process with its own pool; here they share one pool.
-        super::super::lease::contract::four_workers(Arc::new(store.clone())).await;
+        super::super::contract::work_queue_four_workers(Arc::new(store.clone())).await;
         drop_schema(&store).await;
     }
 
@@ -1065,7 +1065,7 @@ mod tests {
             Some(serde_json::json!({"k\u{FFFD}": ["v\u{FFFD}", 1]}))
         );
         let mut report = super::super::contract::report("r", &scope, at);
-        report.status = crate::run::RunStatus::Failed {
+        report.status = crate::report::RunStatus::Failed {
             error: "boom\0".into(),
         };
         store.record_run(&report).await.unwrap();

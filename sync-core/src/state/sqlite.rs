@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::{RetryItem, Scope, StateError, StateStore, parse_ts, ts};
 use crate::log::{ActivityEntry, ActivityQuery};
-use crate::run::RunReport;
+use crate::report::RunReport;
 use crate::upsert::Outcome;
 
 /// Schema migrations, applied in order; the database's `user_version` is how many ran.
@@ -651,7 +651,7 @@ mod tests {
 
     #[tokio::test]
     async fn contract_in_memory() {
-        super::super::contract::check(&SqliteStore::open_in_memory().await.unwrap()).await;
+        super::super::contract::run_all(&SqliteStore::open_in_memory().await.unwrap()).await;
     }
 
     #[tokio::test]
@@ -660,7 +660,7 @@ mod tests {
         let store = SqliteStore::open(dir.path().join("state.db"))
             .await
             .unwrap();
-        super::super::contract::check(&store).await;
+        super::super::contract::run_all(&store).await;
     }
 
     #[tokio::test]

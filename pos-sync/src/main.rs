@@ -6,8 +6,8 @@
 //!          [--dry-run] [--backfill-days N]
 //! ```
 //!
-//! Settings come from the environment, as for the examples (see the crate docs of
-//! `pos_sync_examples`): `LIGHTSPEED_*` (always), `BC_*` for the Business Central flows,
+//! Every setting is a flag and an environment variable (`pos-sync --help` lists them, and
+//! `pos_sync::config` reads them): `LIGHTSPEED_*` (always), `BC_*` for the Business Central flows,
 //! `TMAS_FTP_URL` or `TMAS_OUTPUT_DIR` (and `TMAS_LOCATION_MAP`) for `tmas`, and `SYNC_STATE`
 //! for the state file. Unlike the examples it never starts a sandbox: a missing setting is an
 //! error that names it.
@@ -24,21 +24,22 @@
 //! password) stays off.
 //!
 //! Exit status: 0 when every flow completed and no record failed; 1 when a flow failed or records
-//! failed (each is printed, and failed records are retried by the next run); 2 for a
+//! failed (each is printed, and failed records are retried by the next run); 2 for a usage or
 //! configuration error; 75 when another run of a flow holds its lock (try again later).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use pos_sync_examples::{
-    BusinessCentralConfig, ConfigError, Env, Flags, LightspeedConfig, Mode, ProcessEnv, TmasTarget,
+use clap::Parser;
+use pos_sync::{
+    BusinessCentralConfig, ConfigError, Env, LightspeedConfig, Mode, RunArgs, Settings, TmasTarget,
 };
-use sync_core::flows::lightspeed_business_central::{
+use pos_sync_flows::lightspeed_business_central::{
     Accounts, CustomerOptions, CustomersFlow, ProductOptions, ProductsFlow, SalesFlow,
     SalesOptions, StockFlow, StockOptions,
 };
-use sync_core::flows::lightspeed_tmas::{LightspeedToTmas, TmasOptions};
+use pos_sync_flows::lightspeed_tmas::{LightspeedToTmas, TmasOptions};
 use sync_core::run::{Flow, RunError, Runner};
 use sync_core::state::SqliteStore;
 
@@ -74,50 +75,60 @@ async fn main() {
     std::process::exit(code);
 }
 
-/// Splits `--flows LIST` off the arguments; the rest are the examples' common flags.
-fn flows_arg(args: Vec<String>) -> Result<(Option<Vec<String>>, Vec<String>), ConfigError> {
-    let mut flows = None;
-    let mut rest = Vec::new();
-    let mut it = args.into_iter();
-    while let Some(arg) = it.next() {
-        let list = if arg == "--flows" {
-            Some(
-                it.next()
-                    .ok_or_else(|| ConfigError::new("--flows", "needs a value"))?,
-            )
-        } else {
-            arg.strip_prefix("--flows=").map(str::to_owned)
-        };
-        match list {
-            Some(list) => {
-                let names: Vec<String> = list
-                    .split(',')
-                    .map(|s| s.trim().to_lowercase())
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                for n in &names {
-                    if !ALL_FLOWS.contains(&n.as_str()) {
-                        return Err(ConfigError::new(
-                            "--flows",
-                            format!("unknown flow `{n}` (expected {})", ALL_FLOWS.join(", ")),
-                        ));
-                    }
-                }
-                if names.is_empty() {
-                    return Err(ConfigError::new("--flows", "names no flow"));
-                }
-                flows = Some(names);
-            }
-            None => rest.push(arg),
+/// Runs the configured flows against the configured accounts, with its state in an SQLite file,
+/// then exits, or keeps running on a schedule.
+///
+/// Exit status: 0 when every flow completed and no record failed; 1 when a flow or records
+/// failed (the next run retries them); 2 for a usage or configuration error; 75 when another run
+/// holds a flow's lock (try again later).
+#[derive(Debug, Parser)]
+#[command(
+    name = "pos-sync",
+    version,
+    after_help = "RUST_LOG sets what is logged to standard error (the FTP client's TRACE dump, which shows the password, stays off)."
+)]
+struct Cli {
+    /// The flows to run, in this order: products, customers, sales, stock, tmas [default:
+    /// products,customers,sales, plus tmas when a TMAS target is set].
+    #[arg(long, env = "SYNC_FLOWS", value_name = "LIST", value_parser = parse_flows)]
+    flows: Option<Flows>,
+    #[command(flatten)]
+    run: RunArgs,
+    #[command(flatten)]
+    settings: Settings,
+}
+
+/// The names given to `--flows`, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Flows(Vec<String>);
+
+/// `--flows`: names from [`ALL_FLOWS`], separated by commas.
+fn parse_flows(list: &str) -> Result<Flows, ConfigError> {
+    let names: Vec<String> = list
+        .split(',')
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect();
+    for n in &names {
+        if !ALL_FLOWS.contains(&n.as_str()) {
+            return Err(ConfigError::new(
+                "--flows",
+                format!("unknown flow `{n}` (expected {})", ALL_FLOWS.join(", ")),
+            ));
         }
     }
-    Ok((flows, rest))
+    if names.is_empty() {
+        return Err(ConfigError::new("--flows", "names no flow"));
+    }
+    Ok(Flows(names))
 }
 
 async fn run() -> anyhow::Result<i32> {
-    let env = ProcessEnv;
-    let (chosen, rest) = flows_arg(std::env::args().skip(1).collect())?;
-    let flags = Flags::parse(rest)?;
+    // Usage errors exit with status 2, `--help` and `--version` with 0.
+    let cli = Cli::parse();
+    let env = cli.settings;
+    let chosen = cli.flows.map(|f| f.0);
+    let flags = cli.run.resolve()?;
     let tmas_target = TmasTarget::from_env(&env)?;
     let names = chosen.unwrap_or_else(|| {
         let mut d = vec!["products".to_owned(), "customers".into(), "sales".into()];
@@ -190,7 +201,7 @@ async fn run() -> anyhow::Result<i32> {
                 if let Some(days) = flags.backfill_days {
                     options = options.with_backfill_days(days)?;
                 }
-                if let Some(mapping) = pos_sync_examples::tmas_location_map(&env)? {
+                if let Some(mapping) = pos_sync::tmas_location_map(&env)? {
                     options.locations = mapping;
                 }
                 flows.push(Box::new(
@@ -201,7 +212,7 @@ async fn run() -> anyhow::Result<i32> {
         }
     }
 
-    let path = pos_sync_examples::state_path(&env)?;
+    let path = pos_sync::state_path(&env)?;
     let store = SqliteStore::open(&path)
         .await
         .map_err(|e| anyhow::anyhow!("opening the state file {}: {e}", path.display()))?;
@@ -213,7 +224,7 @@ async fn run() -> anyhow::Result<i32> {
         Mode::Scheduled(schedule, text) => {
             println!("running {text} (UTC); Ctrl-C stops");
             let mut code = 0;
-            while pos_sync_examples::wait_for(schedule).await {
+            while pos_sync::wait_for(schedule).await {
                 code = run_all(&runner, &flows, &tenant, false).await?;
             }
             Ok(code)
@@ -298,8 +309,8 @@ async fn run_all(
 mod tests {
     use super::*;
 
-    fn args(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| s.to_string()).collect()
+    fn parse(a: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("pos-sync").chain(a.iter().copied()))
     }
 
     #[test]
@@ -316,18 +327,47 @@ mod tests {
     }
 
     #[test]
-    fn flows_are_split_off() {
-        let (f, rest) = flows_arg(args(&["--dry-run", "--flows", "sales, stock"])).unwrap();
-        assert_eq!(f, Some(args(&["sales", "stock"])));
-        assert_eq!(rest, args(&["--dry-run"]));
-        let (f, rest) = flows_arg(args(&["--flows=tmas"])).unwrap();
-        assert_eq!(f, Some(args(&["tmas"])));
-        assert!(rest.is_empty());
-        assert_eq!(
-            flows_arg(args(&["--flows", "nope"])).unwrap_err().name,
-            "--flows"
-        );
-        assert_eq!(flows_arg(args(&["--flows"])).unwrap_err().name, "--flows");
-        assert_eq!(flows_arg(args(&["--flows="])).unwrap_err().name, "--flows");
+    fn flows_are_checked() {
+        let cli = parse(&["--dry-run", "--flows", "sales, stock"]).unwrap();
+        assert_eq!(cli.flows.unwrap().0, ["sales", "stock"]);
+        assert!(cli.run.dry_run);
+        let cli = parse(&["--flows=tmas"]).unwrap();
+        assert_eq!(cli.flows.unwrap().0, ["tmas"]);
+        assert_eq!(parse_flows("nope").unwrap_err().name, "--flows");
+        assert_eq!(parse_flows("").unwrap_err().name, "--flows");
+        for bad in [
+            &["--flows", "nope"][..],
+            &["--flows"],
+            &["--flows="],
+            &["--nope"],
+        ] {
+            let e = parse(bad).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn help_names_every_setting_and_hides_secrets() {
+        use clap::CommandFactory;
+        let help = Cli::command().render_long_help().to_string();
+        for name in [
+            "SYNC_FLOWS",
+            "SYNC_SCHEDULE",
+            "SYNC_DRY_RUN",
+            "SYNC_BACKFILL_DAYS",
+            "LIGHTSPEED_TOKEN",
+            "BC_CLIENT_SECRET",
+            "TMAS_FTP_URL",
+            "SYNC_LOCK_TTL",
+        ] {
+            assert!(help.contains(name), "{name} is in --help");
+        }
+        for (name, _) in Settings::default().values() {
+            assert!(
+                help.contains(&format!("[env: {name}")),
+                "{name} is in --help"
+            );
+        }
+        Cli::command().debug_assert();
     }
 }

@@ -25,12 +25,12 @@ use rust_decimal::Decimal;
 
 use super::Accounts;
 use super::products::ItemNumber;
-use crate::fields::Fields;
-use crate::key::{KeyError, Keyed};
-use crate::mapping::FieldMapping;
-use crate::run::{Flow, FlowError, RunContext};
-use crate::stock::{StockLevel, StockPolicy};
-use crate::upsert::{
+use sync_core::fields::Fields;
+use sync_core::key::{KeyError, Keyed};
+use sync_core::mapping::FieldMapping;
+use sync_core::run::{Flow, FlowError, RunContext};
+use sync_core::stock::{StockLevel, StockPolicy};
+use sync_core::upsert::{
     Existing, OnMissing, Outcome, Planner, RecordOutcome, SourceRecord, Target, TargetError,
     TargetIndex, Write, WriteOp, WriteResult,
 };
@@ -450,7 +450,7 @@ impl StockFlow {
 }
 
 #[async_trait]
-impl crate::trigger::TargetedFlow for StockFlow {
+impl sync_core::trigger::TargetedFlow for StockFlow {
     async fn run_for(&self, ctx: &mut RunContext, ids: &[String]) -> Result<(), FlowError> {
         self.run_for_items(ctx, ids).await
     }

@@ -34,11 +34,11 @@ use super::bc::{self, Op};
 use super::customers::{self, CustomerOptions};
 use super::products::{self, ProductOptions};
 use super::{Accounts, CUSTOMER_LINKS, ITEM_LINKS, ITEM_VARIANT_LINKS};
-use crate::cursor::VersionCursor;
-use crate::fields::Fields;
-use crate::key::{KeyError, Keyed, OrderRef};
-use crate::run::{Flow, FlowError, RunContext};
-use crate::upsert::{
+use sync_core::cursor::VersionCursor;
+use sync_core::fields::Fields;
+use sync_core::key::{KeyError, Keyed, OrderRef};
+use sync_core::run::{Flow, FlowError, RunContext};
+use sync_core::upsert::{
     Existing, OnExisting, Outcome, Planner, RecordOutcome, SourceRecord, Target, TargetError,
     TargetIndex, Write, WriteOp, WriteResult, upsert,
 };
@@ -914,20 +914,20 @@ impl SalesFlow {
 }
 
 #[async_trait]
-impl crate::trigger::TargetedFlow for SalesFlow {
+impl sync_core::trigger::TargetedFlow for SalesFlow {
     async fn run_for(&self, ctx: &mut RunContext, ids: &[String]) -> Result<(), FlowError> {
         let ids: Vec<SaleId> = ids.iter().map(|i| SaleId::new(i.clone())).collect();
         self.run_for_sales(ctx, &ids).await
     }
 
     /// A sale whose version the stored version cursor reached was read by a cursor run.
-    fn covers(&self, cursor: &str, event: &crate::trigger::ChangeEvent) -> bool {
+    fn covers(&self, cursor: &str, event: &sync_core::trigger::ChangeEvent) -> bool {
         let Ok(cursor) = serde_json::from_str::<VersionCursor>(cursor) else {
             return false;
         };
         let after = cursor.after_number();
         match (after, event.version) {
-            (Some(after), Some(crate::trigger::EventVersion::Number(v))) => v <= after,
+            (Some(after), Some(sync_core::trigger::EventVersion::Number(v))) => v <= after,
             _ => false,
         }
     }

@@ -2,11 +2,7 @@
 //! 20, an outlet TMAS's location table does not know) are reported one by one, each with a clear
 //! reason, in the run report and the activity log, while every other record syncs; a second run
 //! duplicates nothing.
-#![cfg(all(
-    feature = "lightspeed-x",
-    feature = "business-central",
-    feature = "tmas"
-))]
+#![cfg(all(feature = "lightspeed-business-central", feature = "lightspeed-tmas"))]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,10 +12,10 @@ use business_central::sandbox::Sandbox as BcSandbox;
 use lightspeed_x::CustomerId;
 use lightspeed_x::models::{Customer, ProductCreate};
 use lightspeed_x::sandbox::{DemoData, Sandbox as LsSandbox, SandboxConfig};
-use sync_core::flows::lightspeed_business_central::{
+use pos_sync_flows::lightspeed_business_central::{
     Accounts, CustomerOptions, CustomersFlow, ProductOptions, ProductsFlow, SalesFlow, SalesOptions,
 };
-use sync_core::flows::lightspeed_tmas::{LightspeedToTmas, LocationMapping, TmasOptions};
+use pos_sync_flows::lightspeed_tmas::{LightspeedToTmas, LocationMapping, TmasOptions};
 use sync_core::log::ActivityQuery;
 use sync_core::run::{Flow, RunReport, Runner};
 use sync_core::state::{MemoryStore, StateStore};

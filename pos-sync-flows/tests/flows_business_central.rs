@@ -1,7 +1,7 @@
 //! The Lightspeed <-> Business Central flows end to end against both sandboxes: the final state
 //! of the target is checked record by record; second runs write nothing; crashed runs resume
 //! without duplicates or gaps.
-#![cfg(all(feature = "lightspeed-x", feature = "business-central"))]
+#![cfg(feature = "lightspeed-business-central")]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -19,12 +19,12 @@ use lightspeed_x::{
     ProductCreate, ProductId, ProductType, VariantAttributeValue, VariantCreate,
 };
 use pos_http::sandbox::FaultConfig;
-use rust_decimal::Decimal;
-use rust_decimal_macros::dec;
-use sync_core::flows::lightspeed_business_central::{
+use pos_sync_flows::lightspeed_business_central::{
     Accounts, CustomerOptions, CustomersFlow, DocumentKind, MissingItems, ProductOptions,
     ProductsFlow, Returns, SalesFlow, SalesOptions, StockFlow, StockOptions, sales::is_eligible,
 };
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
 use sync_core::log::ActivityQuery;
 use sync_core::run::{RunReport, Runner};
 use sync_core::state::MemoryStore;

@@ -23,13 +23,13 @@ use serde_json::{Map, Value};
 
 use super::bc::{self, Op};
 use super::{Accounts, DEFAULT_CHUNK, ITEM_LINKS, ITEM_VARIANT_LINKS};
-use crate::cursor::VersionCursor;
-use crate::fields::Fields;
-use crate::key::{Key, KeyError, Keyed};
-use crate::mapping::{FieldMapping, FieldSource};
-use crate::run::{Flow, FlowError, RunContext};
-use crate::state::StateStore;
-use crate::upsert::{
+use sync_core::cursor::VersionCursor;
+use sync_core::fields::Fields;
+use sync_core::key::{Key, KeyError, Keyed};
+use sync_core::mapping::{FieldMapping, FieldSource};
+use sync_core::run::{Flow, FlowError, RunContext};
+use sync_core::state::StateStore;
+use sync_core::upsert::{
     Existing, Outcome, Planner, RecordOutcome, SourceRecord, Target, TargetError, TargetIndex,
     Write, WriteResult, upsert,
 };
@@ -366,13 +366,13 @@ pub(crate) fn item_ref(
     let is_variant = p.has_variants && mode == VariantMode::ItemVariants;
     if !is_variant {
         return (
-            crate::key::parse_opt(p.sku.as_deref(), ItemNumber::parse),
+            sync_core::key::parse_opt(p.sku.as_deref(), ItemNumber::parse),
             None,
         );
     }
     let parent = parent.unwrap_or(p);
     (
-        crate::key::parse_opt(parent.sku.as_deref(), ItemNumber::parse),
+        sync_core::key::parse_opt(parent.sku.as_deref(), ItemNumber::parse),
         Some(variant_code(p)),
     )
 }
@@ -436,7 +436,7 @@ pub(crate) async fn prepare(
             };
             items.push(ItemRecord {
                 fields: item_fields(&p, &name, options),
-                key: crate::key::parse_opt(p.sku.as_deref(), ItemNumber::parse),
+                key: sync_core::key::parse_opt(p.sku.as_deref(), ItemNumber::parse),
                 members: vec![p.id.clone()],
                 product: p,
             });

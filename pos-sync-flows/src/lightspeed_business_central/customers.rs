@@ -23,14 +23,14 @@ use serde_json::{Map, Value};
 
 use super::bc;
 use super::{Accounts, CUSTOMER_LINKS};
-use crate::classify::{Classifier, Customer as Classified, CustomerKind, CustomerParts};
-use crate::cursor::VersionCursor;
-use crate::fields::Fields;
-use crate::key::{Email, Key, KeyError, Keyed};
-use crate::mapping::{FieldMapping, FieldSource};
-use crate::run::{Flow, FlowError, RunContext};
-use crate::state::StateStore;
-use crate::upsert::{
+use sync_core::classify::{Classifier, Customer as Classified, CustomerKind, CustomerParts};
+use sync_core::cursor::VersionCursor;
+use sync_core::fields::Fields;
+use sync_core::key::{Email, Key, KeyError, Keyed};
+use sync_core::mapping::{FieldMapping, FieldSource};
+use sync_core::run::{Flow, FlowError, RunContext};
+use sync_core::state::StateStore;
+use sync_core::upsert::{
     Existing, OnDuplicate, Outcome, Planner, RecordOutcome, SourceRecord, Target, TargetError,
     TargetIndex, Write, WriteResult,
 };

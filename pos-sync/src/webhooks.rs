@@ -31,8 +31,8 @@ use business_central::webhook::{ChangeType, Notification, WebhookHandler, Webhoo
 use chrono::{DateTime, Utc};
 use lightspeed_x::WebhookType;
 use lightspeed_x::webhook::{WebhookDelivery, WebhookEvent};
+use pos_sync_flows::lightspeed_business_central::Accounts;
 use secrecy::SecretString;
-use sync_core::flows::lightspeed_business_central::Accounts;
 use sync_core::trigger::{Accepted, ChangeEvent, Trigger};
 use tokio::sync::mpsc;
 

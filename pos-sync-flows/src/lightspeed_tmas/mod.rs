@@ -24,7 +24,7 @@
 //!   name (skipped); invalid or shared TMAS ids stop the run before anything is sent.
 //!
 //! The state (per-outlet watermark, shift cursor, recent clock-ins) is the flow's cursor in the
-//! [`StateStore`](crate::state::StateStore); it moves only when the run succeeds, and per outlet
+//! [`StateStore`](sync_core::state::StateStore); it moves only when the run succeeds, and per outlet
 //! only when its file was delivered. A dry run computes the rows and sends nothing.
 //! [`LightspeedToTmas::last_run`] has the rows and counts of the latest run per outlet; the
 //! activity log has one entry per outlet file.
@@ -32,7 +32,7 @@
 //! ```no_run
 //! # async fn demo(client: lightspeed_x::Client) -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
-//! use sync_core::flows::lightspeed_tmas::{LightspeedToTmas, TmasOptions};
+//! use pos_sync_flows::lightspeed_tmas::{LightspeedToTmas, TmasOptions};
 //! use sync_core::run::Runner;
 //! use sync_core::state::SqliteStore;
 //! use tmas::delivery::{Delivery, DirectoryTarget};
@@ -71,8 +71,8 @@ use tmas::{
     LocationProblem, SourceLocation, SummaryData, SummarySpec,
 };
 
-use crate::run::{Flow, FlowError, RunContext};
-use crate::upsert::{Outcome, RecordOutcome};
+use sync_core::run::{Flow, FlowError, RunContext};
+use sync_core::upsert::{Outcome, RecordOutcome};
 
 use aggregate::{add_shift, attribute_shift, local_date, utc_bounds};
 

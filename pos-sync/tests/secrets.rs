@@ -17,12 +17,12 @@ use business_central::sandbox::Sandbox as BcSandbox;
 use lightspeed_x::oauth::{MemoryTokenStore, TokenStore};
 use lightspeed_x::sandbox::{DemoData, Sandbox as LsSandbox, SandboxConfig};
 use pos_http::{ExposeSecret, SecretString};
-use pos_sync_examples::{BusinessCentralConfig, LightspeedConfig, TmasTarget};
-use sync_core::flows::lightspeed_business_central::{
+use pos_sync::{BusinessCentralConfig, LightspeedConfig, TmasTarget};
+use pos_sync_flows::lightspeed_business_central::{
     Accounts, CustomerOptions, CustomersFlow, ProductOptions, ProductsFlow, SalesFlow,
     SalesOptions, StockFlow, StockOptions,
 };
-use sync_core::flows::lightspeed_tmas::{LightspeedToTmas, TmasOptions};
+use pos_sync_flows::lightspeed_tmas::{LightspeedToTmas, TmasOptions};
 use sync_core::log::ActivityQuery;
 use sync_core::run::{Flow, Runner};
 use sync_core::state::{SqliteStore, StateStore};

@@ -1,6 +1,6 @@
 //! Lightspeed -> TMAS end to end: the Lightspeed sandbox as source, the TMAS FTP sandbox (which
 //! imports files as TMAS does) or a directory as target, rows asserted value by value.
-#![cfg(all(feature = "lightspeed-x", feature = "tmas"))]
+#![cfg(feature = "lightspeed-tmas")]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,12 +10,12 @@ use chrono_tz::Europe::Amsterdam;
 use chrono_tz::Tz;
 use lightspeed_x::sandbox::{DemoData, Sandbox};
 use lightspeed_x::{Outlet, ProductId, Sale, SaleState};
-use rust_decimal::{Decimal, RoundingStrategy};
-use rust_decimal_macros::dec;
-use sync_core::flows::lightspeed_tmas::{
+use pos_sync_flows::lightspeed_tmas::{
     LightspeedToTmas, LocationMapping, MAX_BACKFILL_DAYS, ReturnRule, SalesAmount, TmasFlowError,
     TmasOptions,
 };
+use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal_macros::dec;
 use sync_core::log::ActivityQuery;
 use sync_core::run::{RunStatus, Runner};
 use sync_core::state::MemoryStore;
@@ -852,10 +852,7 @@ async fn failed_delivery_resent_and_new_outlet_backfilled() {
     );
 }
 
-fn flow_outlet(
-    flow: &LightspeedToTmas,
-    name: &str,
-) -> sync_core::flows::lightspeed_tmas::OutletRun {
+fn flow_outlet(flow: &LightspeedToTmas, name: &str) -> pos_sync_flows::lightspeed_tmas::OutletRun {
     flow.last_run().unwrap().outlet(name).unwrap().clone()
 }
 

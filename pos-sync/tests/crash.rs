@@ -14,7 +14,7 @@ use business_central::sandbox::Sandbox as BcSandbox;
 use lightspeed_x::sandbox::{DemoData, Sandbox as LsSandbox, SandboxConfig};
 use pos_http::ExposeSecret;
 use pos_http::sandbox::{FaultConfig, ServedStats};
-use sync_core::flows::lightspeed_business_central::{
+use pos_sync_flows::lightspeed_business_central::{
     Accounts, CustomerOptions, CustomersFlow, ProductOptions, ProductsFlow, SalesFlow,
     SalesOptions, StockFlow, StockOptions,
 };
@@ -116,7 +116,7 @@ async fn finish(mut child: Child) -> (i32, String) {
     }
 }
 
-#[path = "../../sync-core/tests/support/snapshot.rs"]
+#[path = "../../pos-sync-flows/tests/support/snapshot.rs"]
 mod snapshot;
 use snapshot::Snapshot;
 

@@ -1,7 +1,7 @@
 //! Targeted runs of the sales and stock flows (what the trigger calls) against both sandboxes:
 //! only the named records are read and written, through the same code paths as the full runs,
 //! and the cursor does not move.
-#![cfg(all(feature = "lightspeed-x", feature = "business-central"))]
+#![cfg(feature = "lightspeed-business-central")]
 
 use std::sync::Arc;
 
@@ -9,10 +9,10 @@ use business_central::models::{Item, SalesOrder};
 use business_central::sandbox::Sandbox as BcSandbox;
 use lightspeed_x::sandbox::{DemoData, Sandbox as LsSandbox};
 use lightspeed_x::{InventoryLevel, OutletId, ProductCreate, ProductId, SaleId};
-use rust_decimal::Decimal;
-use sync_core::flows::lightspeed_business_central::{
+use pos_sync_flows::lightspeed_business_central::{
     Accounts, SalesFlow, SalesOptions, StockFlow, StockOptions,
 };
+use rust_decimal::Decimal;
 use sync_core::log::Redaction;
 use sync_core::run::{RunContext, Runner};
 use sync_core::state::{MemoryStore, Scope, StateStore};

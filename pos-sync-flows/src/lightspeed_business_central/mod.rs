@@ -12,7 +12,7 @@
 //! (`chunk_size` in their options, default [`DEFAULT_CHUNK`]), so a run holds one chunk however
 //! many records changed. Every flow reads the target's keys in bulk (per chunk), writes in
 //! `$batch` requests (at most 100 operations each), has a default
-//! [`FieldMapping`](crate::mapping::FieldMapping) callers can override, runs dry through [`Runner::dry_run`](crate::run::Runner::dry_run), and reports the
+//! [`FieldMapping`](sync_core::mapping::FieldMapping) callers can override, runs dry through [`Runner::dry_run`](sync_core::run::Runner::dry_run), and reports the
 //! requests its clients made.
 //!
 //! Links between Lightspeed ids and Business Central ids are kept in the state store (namespaces
@@ -23,7 +23,7 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 //! use std::sync::Arc;
-//! use sync_core::flows::lightspeed_business_central::{Accounts, SalesFlow, SalesOptions};
+//! use pos_sync_flows::lightspeed_business_central::{Accounts, SalesFlow, SalesOptions};
 //! use sync_core::run::Runner;
 //! use sync_core::state::SqliteStore;
 //!
@@ -127,7 +127,7 @@ where
 {
     /// The changes `list` brings, then the run's retries.
     pub(crate) fn new(
-        ctx: &crate::run::RunContext,
+        ctx: &sync_core::run::RunContext,
         list: lightspeed_x::ListRequest<T>,
         id: fn(&T) -> &str,
         keep: fn(&T) -> bool,
@@ -147,9 +147,9 @@ where
     /// The next at most `max` records (at least one), or `None` when all were handed out.
     pub(crate) async fn next_chunk(
         &mut self,
-        ctx: &mut crate::run::RunContext,
+        ctx: &mut sync_core::run::RunContext,
         max: usize,
-    ) -> Result<Option<Vec<T>>, crate::run::FlowError> {
+    ) -> Result<Option<Vec<T>>, sync_core::run::FlowError> {
         use futures::TryStreamExt as _;
         let max = max.max(1);
         let mut out: Vec<T> = Vec::new();

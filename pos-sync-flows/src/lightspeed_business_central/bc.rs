@@ -10,7 +10,7 @@ use futures::StreamExt as _;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::fields::{FieldValue, Fields};
+use sync_core::fields::{FieldValue, Fields};
 
 /// A field value as Business Central JSON (decimals as exact numbers).
 pub(crate) fn field_to_json(v: &FieldValue) -> Value {
@@ -318,14 +318,14 @@ where
 /// `on_create` adding what only a create sends), updates PATCHed with the ETag last read for
 /// them. A body the entity's field limits refuse fails locally, on its own, and is not sent.
 /// One result per write, in order.
-pub(crate) async fn apply_writes<E: business_central::WritableEntity, R: crate::key::Keyed>(
+pub(crate) async fn apply_writes<E: business_central::WritableEntity, R: sync_core::key::Keyed>(
     client: &Client,
     path: &str,
     etags: &std::sync::Mutex<std::collections::HashMap<String, ETag>>,
-    batch: &[crate::upsert::Write<R>],
-    on_create: impl Fn(&crate::upsert::Write<R>, &mut Map<String, Value>),
-) -> Result<Vec<crate::upsert::WriteResult>, crate::upsert::TargetError> {
-    use crate::upsert::{TargetError, WriteOp, WriteResult};
+    batch: &[sync_core::upsert::Write<R>],
+    on_create: impl Fn(&sync_core::upsert::Write<R>, &mut Map<String, Value>),
+) -> Result<Vec<sync_core::upsert::WriteResult>, sync_core::upsert::TargetError> {
+    use sync_core::upsert::{TargetError, WriteOp, WriteResult};
     let mut results: Vec<Option<WriteResult>> = Vec::with_capacity(batch.len());
     let (mut ops, mut positions) = (Vec::new(), Vec::new());
     for (i, w) in batch.iter().enumerate() {

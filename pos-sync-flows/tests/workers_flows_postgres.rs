@@ -7,11 +7,7 @@
 //!
 //! Needs `SYNC_TEST_DATABASE_URL` (see `scripts/pg-server.sh`); skipped without it unless
 //! `SYNC_REQUIRE_POSTGRES=1`.
-#![cfg(all(
-    feature = "postgres",
-    feature = "lightspeed-x",
-    feature = "business-central"
-))]
+#![cfg(all(feature = "postgres", feature = "lightspeed-business-central"))]
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,8 +17,8 @@ use std::time::Duration;
 use business_central::models::Customer as BcCustomer;
 use chrono::{TimeDelta, Utc};
 use lightspeed_x::sandbox::{DemoData, Sandbox as Lightspeed};
+use pos_sync_flows::lightspeed_business_central::{Accounts, CustomerOptions, CustomersFlow};
 use secrecy::SecretString;
-use sync_core::flows::lightspeed_business_central::{Accounts, CustomerOptions, CustomersFlow};
 use sync_core::run::{Flow, FlowError, RunContext, RunError, Runner};
 use sync_core::state::lease::hold;
 use sync_core::state::{MemoryStore, PostgresOptions, PostgresStore, Scope, StateStore, WorkQueue};

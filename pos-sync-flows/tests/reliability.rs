@@ -3,11 +3,7 @@
 //! uploads) the target ends up exactly as a fault-free run on the same seeds leaves it; expired access tokens are refreshed mid-run;
 //! revoked grants stop a run with an "authorise again" error, leave the cursor where it was and
 //! apply nothing by halves.
-#![cfg(all(
-    feature = "lightspeed-x",
-    feature = "business-central",
-    feature = "tmas"
-))]
+#![cfg(all(feature = "lightspeed-business-central", feature = "lightspeed-tmas"))]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -20,11 +16,11 @@ use lightspeed_x::sandbox::{DemoData, Sandbox as LsSandbox, SandboxConfig};
 use pos_http::ExposeSecret;
 use pos_http::RetryPolicy;
 use pos_http::sandbox::{FaultConfig, ServedStats};
-use sync_core::flows::lightspeed_business_central::{
+use pos_sync_flows::lightspeed_business_central::{
     Accounts, CustomerOptions, CustomersFlow, ProductOptions, ProductsFlow, SalesFlow,
     SalesOptions, StockFlow, StockOptions,
 };
-use sync_core::flows::lightspeed_tmas::{LightspeedToTmas, TmasOptions};
+use pos_sync_flows::lightspeed_tmas::{LightspeedToTmas, TmasOptions};
 use sync_core::run::{RunReport, RunStatus, Runner};
 use sync_core::state::{MemoryStore, Scope, StateStore};
 use tmas::SummaryFormat;
@@ -117,7 +113,7 @@ fn customer_options() -> CustomerOptions {
 fn flows(a: &Accounts) -> Vec<Box<dyn sync_core::run::Flow>> {
     chunked_flows(
         a,
-        sync_core::flows::lightspeed_business_central::DEFAULT_CHUNK,
+        pos_sync_flows::lightspeed_business_central::DEFAULT_CHUNK,
     )
 }
 

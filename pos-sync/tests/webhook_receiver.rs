@@ -14,14 +14,14 @@ use business_central::models::{Item, ItemInput, SalesOrder};
 use business_central::query::{Filter, Query};
 use lightspeed_x::sandbox::{DemoData, Sandbox as Lightspeed};
 use lightspeed_x::{InventoryLevel, OutletId, ProductCreate, ProductId, Sale};
-use pos_sync_examples::webhooks::{
+use pos_sync::webhooks::{
     BUSINESS_CENTRAL_PATH, LIGHTSPEED_PATH, Receiver, ReceiverSecrets, Subscriptions,
+};
+use pos_sync_flows::lightspeed_business_central::{
+    Accounts, SalesFlow, SalesOptions, StockFlow, StockOptions,
 };
 use rust_decimal::Decimal;
 use secrecy::SecretString;
-use sync_core::flows::lightspeed_business_central::{
-    Accounts, SalesFlow, SalesOptions, StockFlow, StockOptions,
-};
 use sync_core::run::Runner;
 use sync_core::state::MemoryStore;
 use sync_core::trigger::{Trigger, TriggerOptions};
