@@ -233,8 +233,11 @@ pub enum BatchOutcome {
     Success {
         /// Status of the operation.
         status: u16,
-        /// Its body (`None` for 204).
+        /// Its body (`None` for 204). Numbers in it are `f64`s; [`BatchOutcome::decode`] reads
+        /// `text` instead, so decimals stay exact.
         body: Option<serde_json::Value>,
+        /// Its body as the JSON text the server sent.
+        text: Option<Box<serde_json::value::RawValue>>,
     },
     /// The operation failed: its own typed error (conflict, not found, validation...).
     Failed(Error),
@@ -251,9 +254,9 @@ impl BatchOutcome {
     /// The operation's body decoded as `T`, or its error.
     pub fn decode<T: DeserializeOwned>(self, id: &str) -> Result<T, Error> {
         match self {
-            BatchOutcome::Success { body, .. } => {
-                let body = body.unwrap_or(serde_json::Value::Null);
-                serde_json::from_value(body).map_err(|e| Error::Decode {
+            BatchOutcome::Success { text, .. } => {
+                let text = text.as_deref().map_or("null", |t| t.get());
+                serde_json::from_str(text).map_err(|e| Error::Decode {
                     path: format!("responses[{id}].body"),
                     message: e.to_string(),
                 })
@@ -292,7 +295,17 @@ struct RawResult {
     #[serde(default)]
     status: u16,
     #[serde(default)]
-    body: Option<serde_json::Value>,
+    body: Option<Box<serde_json::value::RawValue>>,
+}
+
+impl RawResult {
+    /// The body as a JSON value (`None` when absent, `null` or unreadable).
+    fn value(&self) -> Option<serde_json::Value> {
+        let raw = self.body.as_deref()?;
+        serde_json::from_str::<serde_json::Value>(raw.get())
+            .ok()
+            .filter(|b| !b.is_null())
+    }
 }
 
 impl BatchResponse {
@@ -325,10 +338,11 @@ impl BatchResponse {
                     None => BatchOutcome::NotExecuted,
                     Some(r) if (200..300).contains(&r.status) => BatchOutcome::Success {
                         status: r.status,
-                        body: r.body.filter(|b| !b.is_null()),
+                        body: r.value(),
+                        text: r.body.filter(|b| b.get().trim() != "null"),
                     },
                     Some(r) => {
-                        let body = r.body.unwrap_or(serde_json::Value::Null);
+                        let body = r.value().unwrap_or(serde_json::Value::Null);
                         BatchOutcome::Failed(Error::from_api(ApiError::from_json(r.status, &body)))
                     }
                 };
@@ -437,6 +451,22 @@ mod tests {
         let body = b.to_body("api/v2.0").unwrap();
         assert_eq!(body["requests"][0]["url"], "companies(1)/items(a)");
         assert!(b.to_body("api/contoso/pos/v1.0").is_err());
+    }
+
+    #[test]
+    fn batch_bodies_decode_decimals_exactly() {
+        #[derive(Deserialize)]
+        struct Priced {
+            #[serde(with = "crate::values::decimal")]
+            price: rust_decimal::Decimal,
+        }
+        let mut b = Batch::new();
+        b.push(raw("a")).unwrap();
+        let body =
+            br#"{"responses":[{"id":"a","status":200,"body":{"price":123456789012345678.25}}]}"#;
+        let mut r = BatchResponse::from_body(&b, body).unwrap();
+        let p: Priced = r.take("a").unwrap().decode("a").unwrap();
+        assert_eq!(p.price.to_string(), "123456789012345678.25");
     }
 
     #[test]

@@ -3,6 +3,9 @@
 use std::fmt;
 use std::time::Duration;
 
+/// A `Result` whose error is this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
 /// Everything that can go wrong talking to Business Central.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -87,7 +87,7 @@ pub mod webhook;
 pub use auth::ClientCredentials;
 pub use client::{Api, ApiRoute, Client, ClientBuilder, CompanyScope, Deployment};
 pub use entity::{Entity, EntityKey, WritableEntity};
-pub use error::{ApiError, Error, ErrorCode, ErrorFamily, InvalidInput};
+pub use error::{ApiError, Error, ErrorCode, ErrorFamily, InvalidInput, Result};
 pub use ids::*;
 pub use pos_http::{RateLimit, RetryPolicy, SecretString};
 pub use query::{Expand, Field, Filter, Literal, Order, Query};

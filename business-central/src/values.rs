@@ -266,24 +266,45 @@ pub mod opt_guid {
     }
 }
 
+/// Reads an exact decimal from a JSON scalar: a number (its digits as sent) or a decimal string.
+fn decimal_from_scalar<E: serde::de::Error>(
+    s: pos_http::json::Scalar,
+) -> Result<Option<rust_decimal::Decimal>, E> {
+    use pos_http::json::Scalar;
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+    let text = match s {
+        Scalar::Null => return Ok(None),
+        Scalar::Number(t) | Scalar::Text(t) => t,
+        Scalar::Bool(b) => return Err(E::custom(format!("expected a decimal, found {b}"))),
+        Scalar::Other => return Err(E::custom("expected a decimal, found an object or a list")),
+    };
+    let t = text.trim();
+    Decimal::from_str_exact(t)
+        .or_else(|_| Decimal::from_str(t))
+        .or_else(|_| Decimal::from_scientific(t))
+        .map(Some)
+        .map_err(|_| E::custom(format!("invalid decimal {t:?}")))
+}
+
 /// A `Decimal` that accepts JSON numbers (exactly, without floats) and strings; `null` is zero.
+///
+/// Numbers are exact when decoded from JSON text; through `serde_json::Value` they are exact up to
+/// 15 significant digits (see `pos_http::json`).
 pub mod decimal {
     use super::*;
     use rust_decimal::Decimal;
 
     /// Decodes an exact decimal.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-        let v: Option<DecimalValue> = Option::deserialize(d)?;
-        Ok(v.map(|v| v.0).unwrap_or_default())
+        let s = pos_http::json::Scalar::deserialize(d)?;
+        Ok(decimal_from_scalar::<D::Error>(s)?.unwrap_or_default())
     }
 
     /// Encodes a decimal as an exact JSON number.
     pub fn serialize<S: Serializer>(v: &Decimal, s: S) -> Result<S::Ok, S::Error> {
-        rust_decimal::serde::arbitrary_precision::serialize(v, s)
+        pos_http::json::serialize_number_text(&v.to_string(), s)
     }
-
-    #[derive(Deserialize)]
-    struct DecimalValue(#[serde(with = "rust_decimal::serde::arbitrary_precision")] Decimal);
 }
 
 /// An `Option<Decimal>` sent as an exact JSON number.
@@ -293,12 +314,15 @@ pub mod opt_decimal {
 
     /// Decodes an optional exact decimal.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-        rust_decimal::serde::arbitrary_precision_option::deserialize(d)
+        decimal_from_scalar::<D::Error>(pos_http::json::Scalar::deserialize(d)?)
     }
 
     /// Encodes an optional decimal as an exact JSON number.
     pub fn serialize<S: Serializer>(v: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
-        rust_decimal::serde::arbitrary_precision_option::serialize(v, s)
+        match v {
+            Some(v) => pos_http::json::serialize_number_text(&v.to_string(), s),
+            None => s.serialize_none(),
+        }
     }
 }
 
@@ -312,6 +336,46 @@ pub fn null_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+
+    #[derive(Deserialize, Serialize)]
+    struct Money {
+        #[serde(with = "decimal")]
+        a: Decimal,
+        #[serde(default, with = "opt_decimal")]
+        b: Option<Decimal>,
+    }
+
+    #[test]
+    fn decimals_are_never_rounded() {
+        for text in [
+            "2.63158",
+            "0.1",
+            "1e-7",
+            "123456789012345678.25",
+            "-0.00001",
+        ] {
+            let want = Decimal::from_scientific(text)
+                .or_else(|_| Decimal::from_str(text))
+                .unwrap();
+            let body = format!(r#"{{"a": {text}, "b": {text}}}"#);
+            let m: Money = serde_json::from_str(&body).unwrap();
+            assert_eq!((m.a, m.b), (want, Some(want)), "{text}");
+            let out = serde_json::to_string(&m).unwrap();
+            assert!(out.contains(&format!(r#""a":{want}"#)), "{out}");
+            let s: Money = serde_json::from_str(&format!(r#"{{"a": "{text}"}}"#)).unwrap();
+            assert_eq!(s.a, want, "{text}");
+        }
+        let m: Money = serde_json::from_str(r#"{"a": null, "b": null}"#).unwrap();
+        assert_eq!((m.a, m.b), (Decimal::ZERO, None));
+        assert!(serde_json::from_str::<Money>(r#"{"a": true}"#).is_err());
+        // Through a `Value`: exact up to 15 significant digits.
+        let v: serde_json::Value = serde_json::from_str(r#"{"a": 2.63158, "b": 0.1}"#).unwrap();
+        let m: Money = serde_json::from_value(v).unwrap();
+        assert_eq!(m.a, Decimal::from_str("2.63158").unwrap());
+        assert_eq!(m.b, Some(Decimal::from_str("0.1").unwrap()));
+    }
 
     #[test]
     fn decodes_member_names() {

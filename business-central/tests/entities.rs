@@ -403,9 +403,16 @@ async fn sandbox_refuses_out_of_range_numbers_without_panicking() {
     let (sb, company) = setup().await;
     let http = sb.client().http().clone();
     let path = format!("api/v2.0/companies({})/salesOrders", sb.company_id());
-    let body = serde_json::json!({"customerNumber": "10000", "salesOrderLines": [
-        {"lineObjectNumber": "1000", "quantity": 79228162514264337593543950335u128, "unitPrice": 1e300}]});
-    let err = Error::from(http.post(&path).json(&body).send().await.unwrap_err());
+    // As text: a `serde_json::Value` cannot hold an integer beyond `u64`.
+    let body = r#"{"customerNumber": "10000", "salesOrderLines": [
+        {"lineObjectNumber": "1000", "quantity": 79228162514264337593543950335, "unitPrice": 1e300}]}"#;
+    let err = Error::from(
+        http.post(&path)
+            .body(body, "application/json")
+            .send()
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(
         err.code().unwrap().as_str(),
         "Application_EvaluateException"

@@ -73,18 +73,13 @@ pub fn parse_time_zone(name: &str) -> Result<Tz, String> {
     Tz::from_str(name.trim()).map_err(|_| format!("unknown time zone {name:?}"))
 }
 
-/// A JSON scalar as it arrives, before it is interpreted.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Scalar {
-    Number(serde_json::Number),
-    Text(String),
-    Bool(bool),
-}
+// Numbers keep the digits they were sent with (see `pos_http::json` for when that holds).
+use pos_http::json::Scalar;
 
 fn decimal_from_scalar<E: serde::de::Error>(s: Scalar) -> Result<Option<Decimal>, E> {
     match s {
-        Scalar::Number(n) => parse_decimal(&n.to_string())
+        Scalar::Null => Ok(None),
+        Scalar::Number(n) => parse_decimal(&n)
             .map(Some)
             .ok_or_else(|| E::custom(format!("invalid decimal number {n}"))),
         Scalar::Text(t) if t.trim().is_empty() => Ok(None),
@@ -92,15 +87,12 @@ fn decimal_from_scalar<E: serde::de::Error>(s: Scalar) -> Result<Option<Decimal>
             .map(Some)
             .ok_or_else(|| E::custom(format!("invalid decimal string {t:?}"))),
         Scalar::Bool(b) => Err(E::custom(format!("expected a decimal, found {b}"))),
+        Scalar::Other => Err(E::custom("expected a decimal, found an object or a list")),
     }
 }
 
 fn serialize_decimal_number<S: Serializer>(value: &Decimal, s: S) -> Result<S::Ok, S::Error> {
-    use serde::Serialize;
-    // `serde_json` is built with `arbitrary_precision` in this workspace, so this writes the exact digits.
-    serde_json::Number::from_str(&value.normalize().to_string())
-        .map_err(serde::ser::Error::custom)?
-        .serialize(s)
+    pos_http::json::serialize_number_text(&value.normalize().to_string(), s)
 }
 
 /// `Decimal` from a number or a string; `null` or `""` become zero. Serialises as a JSON number.
@@ -109,11 +101,7 @@ pub mod decimal {
 
     /// Deserialises a decimal from a number or a string.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-        let s: Option<Scalar> = Option::deserialize(d)?;
-        match s {
-            None => Ok(Decimal::ZERO),
-            Some(s) => Ok(decimal_from_scalar::<D::Error>(s)?.unwrap_or(Decimal::ZERO)),
-        }
+        Ok(decimal_from_scalar::<D::Error>(Scalar::deserialize(d)?)?.unwrap_or(Decimal::ZERO))
     }
 
     /// Serialises a decimal as a JSON number.
@@ -128,11 +116,7 @@ pub mod decimal_opt {
 
     /// Deserialises an optional decimal from a number or a string.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-        let s: Option<Scalar> = Option::deserialize(d)?;
-        match s {
-            None => Ok(None),
-            Some(s) => decimal_from_scalar::<D::Error>(s),
-        }
+        decimal_from_scalar::<D::Error>(Scalar::deserialize(d)?)
     }
 
     /// Serialises an optional decimal as a JSON number or `null`.
@@ -201,12 +185,14 @@ pub mod string_opt {
 
     /// Deserialises a string from a string, number or boolean.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        let s: Option<Scalar> = Option::deserialize(d)?;
-        Ok(s.map(|s| match s {
-            Scalar::Number(n) => n.to_string(),
-            Scalar::Text(t) => t,
-            Scalar::Bool(b) => b.to_string(),
-        }))
+        match Scalar::deserialize(d)? {
+            Scalar::Null => Ok(None),
+            Scalar::Number(n) | Scalar::Text(n) => Ok(Some(n)),
+            Scalar::Bool(b) => Ok(Some(b.to_string())),
+            Scalar::Other => Err(D::Error::custom(
+                "expected a string, found an object or a list",
+            )),
+        }
     }
 
     /// Serialises an optional string.
@@ -224,12 +210,14 @@ pub mod flexible_bool {
 
     /// Deserialises a boolean leniently.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-        let s: Option<Scalar> = Option::deserialize(d)?;
-        match s {
-            None => Ok(false),
-            Some(Scalar::Bool(b)) => Ok(b),
-            Some(Scalar::Number(n)) => Ok(n.to_string() != "0"),
-            Some(Scalar::Text(t)) => match t.trim().to_ascii_lowercase().as_str() {
+        match Scalar::deserialize(d)? {
+            Scalar::Null => Ok(false),
+            Scalar::Bool(b) => Ok(b),
+            Scalar::Number(n) => Ok(parse_decimal(&n).is_none_or(|v| !v.is_zero())),
+            Scalar::Other => Err(D::Error::custom(
+                "expected a boolean, found an object or a list",
+            )),
+            Scalar::Text(t) => match t.trim().to_ascii_lowercase().as_str() {
                 "1" | "true" | "yes" => Ok(true),
                 "" | "0" | "false" | "no" => Ok(false),
                 other => Err(D::Error::custom(format!(
@@ -251,21 +239,20 @@ pub mod int_lenient {
 
     /// Deserialises an integer from a number or a string.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-        let s: Option<Scalar> = Option::deserialize(d)?;
-        match s {
-            None => Ok(0),
-            Some(Scalar::Number(n)) => n
-                .to_string()
+        match Scalar::deserialize(d)? {
+            Scalar::Null => Ok(0),
+            Scalar::Number(n) => n
                 .parse::<i64>()
                 .map_err(|_| D::Error::custom(format!("expected an integer, found {n}"))),
-            Some(Scalar::Text(t)) if t.trim().is_empty() => Ok(0),
-            Some(Scalar::Text(t)) => t
+            Scalar::Text(t) if t.trim().is_empty() => Ok(0),
+            Scalar::Text(t) => t
                 .trim()
                 .parse::<i64>()
                 .map_err(|_| D::Error::custom(format!("expected an integer, found {t:?}"))),
-            Some(Scalar::Bool(b)) => {
-                Err(D::Error::custom(format!("expected an integer, found {b}")))
-            }
+            Scalar::Bool(b) => Err(D::Error::custom(format!("expected an integer, found {b}"))),
+            Scalar::Other => Err(D::Error::custom(
+                "expected an integer, found an object or a list",
+            )),
         }
     }
 
@@ -336,13 +323,13 @@ pub mod decimal_map {
     pub fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<BTreeMap<String, Decimal>, D::Error> {
-        let m: Option<BTreeMap<String, serde_json::Value>> = Option::deserialize(d)?;
+        let m: Option<BTreeMap<String, Scalar>> = Option::deserialize(d)?;
         let mut out = BTreeMap::new();
         for (k, v) in m.unwrap_or_default() {
-            let text = match &v {
-                serde_json::Value::Number(n) => n.to_string(),
-                serde_json::Value::String(t) if t.trim().is_empty() => continue,
-                serde_json::Value::String(t) => t.clone(),
+            let text = match v {
+                Scalar::Number(n) => n,
+                Scalar::Text(t) if t.trim().is_empty() => continue,
+                Scalar::Text(t) => t,
                 _ => continue,
             };
             let value = parse_decimal(&text)
@@ -408,6 +395,53 @@ mod tests {
         let out = serde_json::to_string(&m).unwrap();
         assert!(out.contains(r#""a":0.1"#), "{out}");
         assert!(out.contains(r#""b":-25840.85"#), "{out}");
+    }
+
+    #[test]
+    fn numbers_are_never_rounded() {
+        for (text, want) in [
+            ("2.63158", dec!(2.63158)),
+            ("0.1", dec!(0.1)),
+            ("1e-7", dec!(0.0000001)),
+            ("123456789012345678.25", dec!(123456789012345678.25)),
+            ("-79228162514264337593543950335", Decimal::MIN),
+        ] {
+            let body = format!(r#"{{"a": {text}, "b": {text}}}"#);
+            let m: Money = serde_json::from_str(&body).unwrap();
+            assert_eq!((m.a, m.b), (want, Some(want)), "{text}");
+            let m: Money = serde_json::from_slice(body.as_bytes()).unwrap();
+            assert_eq!(m.a, want, "{text}");
+            // Written back with every digit.
+            let out = serde_json::to_string(&m).unwrap();
+            let again: Money = serde_json::from_str(&out).unwrap();
+            assert_eq!(again.a, want, "{out}");
+        }
+        // Through a `Value` (buffered), exact up to 15 significant digits.
+        for (text, want) in [
+            ("2.63158", dec!(2.63158)),
+            ("0.1", dec!(0.1)),
+            ("25840.85", dec!(25840.85)),
+        ] {
+            let v: serde_json::Value =
+                serde_json::from_str(&format!(r#"{{"a": {text}}}"#)).unwrap();
+            assert_eq!(
+                serde_json::from_value::<Money>(v).unwrap().a,
+                want,
+                "{text}"
+            );
+        }
+        let totals: Totals =
+            serde_json::from_str(r#"{"m": {"x": 0.1, "y": 123456789012345678.25, "z": {}}}"#)
+                .unwrap();
+        assert_eq!(totals.m.get("x"), Some(&dec!(0.1)));
+        assert_eq!(totals.m.get("y"), Some(&dec!(123456789012345678.25)));
+        assert_eq!(totals.m.len(), 2);
+    }
+
+    #[derive(Deserialize)]
+    struct Totals {
+        #[serde(with = "decimal_map")]
+        m: std::collections::BTreeMap<String, Decimal>,
     }
 
     #[test]

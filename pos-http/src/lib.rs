@@ -29,6 +29,7 @@
 mod auth;
 mod client;
 mod error;
+pub mod json;
 mod limiter;
 mod retry;
 #[cfg(feature = "sandbox")]

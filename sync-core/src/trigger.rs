@@ -195,6 +195,22 @@ impl Default for TriggerOptions {
     }
 }
 
+/// The wait before retry number `retry` (1-based): [`TriggerOptions::backoff`] doubled for each
+/// further retry, at most [`TriggerOptions::max_backoff`], without jitter (one store's runs do not
+/// need spreading). The same `backon` schedule as `pos-http`'s request retries.
+fn retry_delay(options: &TriggerOptions, retry: u32) -> Duration {
+    use backon::BackoffBuilder;
+    backon::ExponentialBuilder::new()
+        .with_min_delay(options.backoff)
+        .with_max_delay(options.max_backoff)
+        .with_factor(2.0)
+        .without_max_times()
+        .build()
+        .nth(retry.saturating_sub(1) as usize)
+        .unwrap_or(options.max_backoff)
+        .min(options.max_backoff)
+}
+
 /// What [`Trigger::submit`] did with an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Accepted {
@@ -710,12 +726,7 @@ async fn run_batch(shared: &Shared, batch: Batch) {
             return;
         }
         shared.queue().stats.retries += 1;
-        let factor = 2u32.saturating_pow(attempt - 1);
-        let wait = shared
-            .options
-            .backoff
-            .saturating_mul(factor)
-            .min(shared.options.max_backoff);
+        let wait = retry_delay(&shared.options, attempt);
         tracing::warn!(scope = %shared.scope, attempt, error = %reason, ?wait, "a triggered run failed; retrying");
         tokio::time::sleep(wait).await;
         if let Batch::Records(records) = &mut batch {
@@ -1006,6 +1017,18 @@ mod tests {
         assert_eq!(trigger.submit(ev("g", 101)), Accepted::Queued);
         trigger.idle().await;
         assert_eq!(fake.runs(), vec![None, ids(&["g"])]);
+    }
+
+    #[test]
+    fn retry_delays_double_up_to_the_cap() {
+        let options = TriggerOptions {
+            backoff: Duration::from_secs(2),
+            max_backoff: Duration::from_secs(5),
+            ..TriggerOptions::default()
+        };
+        let delays: Vec<_> = (1..=4).map(|n| retry_delay(&options, n)).collect();
+        let secs = |s| Duration::from_secs(s);
+        assert_eq!(delays, vec![secs(2), secs(4), secs(5), secs(5)]);
     }
 
     #[tokio::test(start_paused = true)]

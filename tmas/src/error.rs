@@ -158,3 +158,49 @@ pub enum WriteError {
         start: String,
     },
 }
+
+/// Every error of this crate: one type for callers that handle TMAS failures together. Each
+/// variant carries the detailed error of its operation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A location id is not acceptable.
+    #[error(transparent)]
+    LocationId(#[from] LocationIdError),
+    /// A location map has invalid or colliding ids.
+    #[error(transparent)]
+    LocationMap(#[from] LocationMapError),
+    /// A file could not be written.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// A delivery failed.
+    #[error(transparent)]
+    Delivery(#[from] crate::delivery::DeliveryError),
+    /// A traffic request failed.
+    #[error(transparent)]
+    Traffic(#[from] crate::traffic::TrafficError),
+    /// TMAS would reject an imported file.
+    #[error(transparent)]
+    Import(#[from] crate::import::ImportError),
+}
+
+/// A `Result` whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+
+    #[test]
+    fn every_error_converts_into_the_crate_error() {
+        let e: Error = LocationIdError::Empty.into();
+        assert!(matches!(e, Error::LocationId(LocationIdError::Empty)));
+        assert_eq!(e.to_string(), LocationIdError::Empty.to_string());
+        let e: Error = WriteError::InvalidSpec("x".into()).into();
+        assert!(matches!(e, Error::Write(WriteError::InvalidSpec(_))));
+        let e: Error = crate::delivery::DeliveryError::Config("no host".into()).into();
+        assert_eq!(e.to_string(), "invalid delivery target: no host");
+        let e: Error = crate::traffic::TrafficError::InvalidQuery("q".into()).into();
+        assert!(matches!(e, Error::Traffic(_)));
+    }
+}

@@ -105,7 +105,7 @@ pub mod traffic;
 pub mod writer;
 
 pub use bucket::SummaryData;
-pub use error::{LocationIdError, LocationMapError, LocationProblem, WriteError};
+pub use error::{Error, LocationIdError, LocationMapError, LocationProblem, Result, WriteError};
 pub use format::{
     DateFormat, Delimiter, LineEnding, SummaryFormat, TimeColumn, TransactionLogFormat,
 };

@@ -174,8 +174,7 @@ impl From<SaleWire> for Sale {
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum LineTaxWire {
-    // A number first: with serde_json's `arbitrary_precision` a buffered number looks like a map, which
-    // the all-default object variant would accept.
+    // A number first: the all-default object variant would accept anything that looks like a map.
     Amount(Dec),
     Object(LineTaxObject),
 }

@@ -99,9 +99,17 @@ impl RetryPolicy {
     /// Wait after failed attempt number `attempt` (1-based): exponential, capped, with up to 25%
     /// random jitter subtracted so that many stores do not retry in step.
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self
-            .initial_backoff
-            .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
+        use backon::BackoffBuilder;
+        // The same `backon` schedule as `pos-http`'s request retries; the jitter is subtracted so
+        // that `max_backoff` stays a real ceiling.
+        let exp = backon::ExponentialBuilder::new()
+            .with_min_delay(self.initial_backoff)
+            .with_max_delay(self.max_backoff)
+            .with_factor(2.0)
+            .without_max_times()
+            .build()
+            .nth(attempt.saturating_sub(1) as usize)
+            .unwrap_or(self.max_backoff)
             .min(self.max_backoff);
         let jitter = rand::random_range(0.0..0.25);
         exp.mul_f64(1.0 - jitter)
