@@ -56,6 +56,7 @@
 mod adjustments;
 mod hooks;
 mod oracle;
+mod records;
 mod routes;
 mod seed;
 mod shape;
@@ -63,6 +64,7 @@ mod state;
 
 pub use oracle::SpecViolation;
 pub use pos_http::sandbox::{FaultConfig, FaultHandle, ServedStats};
+pub use records::{ApiRecord, PaymentTypeRow, ShiftRow, TaxRateRow, TaxRow, View};
 pub use seed::DemoData;
 pub use state::{Delivery, Record, State, Table};
 
@@ -469,7 +471,7 @@ impl Sandbox {
                 items.push(LineItem {
                     id: LineItemId(st.new_id()),
                     product_id: Some(p.id.clone()),
-                    tax_id: tax.as_ref().map(|t| t.id.clone()),
+                    tax_id: tax.as_ref().map(|t| TaxId(t.id.clone())),
                     quantity: *qty,
                     price,
                     price_total: (price * qty).round_dp(5),
@@ -587,18 +589,19 @@ impl Sandbox {
         time_out: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Shift {
         let mut st = self.lock();
-        let sh = Shift {
-            id: ShiftId(st.new_id()),
-            retailer_id: Some(st.retailer.id.clone()),
-            user_id: Some(user.clone()),
-            time_in: Some(time_in),
+        let sh = records::ShiftRow {
+            id: st.new_id(),
+            retailer_id: st.retailer.id.0.clone(),
+            user_id: user.0.clone(),
+            time_in,
             time_out,
-            created_at: Some(time_in),
-            updated_at: Some(time_out.unwrap_or(time_in)),
-            updated_by: Some(user.clone()),
-            ..Default::default()
+            created_at: time_in,
+            updated_at: time_out.unwrap_or(time_in),
+            updated_by: user.0.clone(),
+            version: 0,
         };
-        st.upsert(|s| &mut s.shifts, sh)
+        let sh = st.upsert(|s| &mut s.shifts, sh);
+        records::decode(&sh).unwrap_or_default()
     }
 
     /// Changes a customer as if edited on the POS (bumps its version; `customer.update` fires).

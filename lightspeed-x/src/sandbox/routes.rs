@@ -3,6 +3,7 @@
 // Handlers return the API's error response as the `Err` value; its size does not matter here.
 #![allow(clippy::result_large_err)]
 
+use super::records::ApiRecord;
 use super::state::{IssuedToken, Record, State, Table};
 use super::{Shared, hooks};
 use crate::decode::parse_timestamp;
@@ -17,7 +18,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use chrono::Utc;
 use rust_decimal::Decimal;
-use serde::Serialize;
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -285,13 +285,7 @@ fn q_int(q: &[(String, String)], key: &str) -> Result<Option<i64>, Response> {
 
 /// A version-cursor page: `{"data": [...], "version": {"min", "max"}}`; an empty page repeats the
 /// cursor it was asked for (the real API always sends `version`).
-fn page_json<T: Record + Serialize>(
-    st: &State,
-    rows: Vec<T>,
-    after: i64,
-    v: Ver,
-    kind: Kind,
-) -> Response {
+fn page_json<T: ApiRecord>(st: &State, rows: Vec<T>, after: i64, v: Ver, kind: Kind) -> Response {
     let (min, max) = if rows.is_empty() {
         (after, after)
     } else {
@@ -325,7 +319,7 @@ fn cursor(q: &[(String, String)], max: usize) -> Result<(i64, Option<i64>, usize
     Ok((after, before, size))
 }
 
-fn cursor_page<T: Record + Serialize>(
+fn cursor_page<T: ApiRecord>(
     st: &State,
     table: &Table<T>,
     q: &[(String, String)],
@@ -345,7 +339,7 @@ fn cursor_page<T: Record + Serialize>(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn list<T: Record + Serialize>(
+async fn list<T: ApiRecord>(
     AxState(shared): S,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
@@ -363,7 +357,7 @@ async fn list<T: Record + Serialize>(
     run().unwrap_or_else(|e| e)
 }
 
-async fn one<T: Record + Serialize>(
+async fn one<T: ApiRecord>(
     AxState(shared): S,
     headers: HeaderMap,
     Path(id): Path<String>,

@@ -1,6 +1,7 @@
 //! Deterministic demo data: outlets in several time zones, products with variants, customers with
 //! and without company names, days of sales (returns, voided and parked ones included) and shifts.
 
+use super::records::*;
 use super::state::State;
 use crate::enums::*;
 use crate::ids::*;
@@ -243,29 +244,31 @@ pub(crate) fn seed(st: &mut State, demo: &DemoData, domain_prefix: &str) {
         (no_tax.clone(), "No Tax", 0, false),
         (gst.clone(), "GST", 15, true),
     ] {
-        let t = Tax {
-            id: id.clone(),
+        let t = TaxRow {
+            id: id.0.clone(),
             name: name.into(),
-            display_name: Some(name.into()),
+            display_name: name.into(),
             is_default: default,
-            rates: vec![TaxRate {
-                id: TaxRateId(st.new_id()),
+            rates: vec![TaxRateRow {
+                id: st.new_id(),
                 name: name.into(),
-                display_name: Some(name.into()),
+                display_name: name.into(),
                 rate: Decimal::new(rate, 2),
             }],
-            ..Default::default()
+            deleted_at: None,
+            version: 0,
         };
         st.upsert(|s| &mut s.taxes, t);
     }
     st.retailer.no_tax_group_id = Some(no_tax);
     let mut payment_types = Vec::new();
     for (name, type_id) in [("Cash", 1), ("EFTPOS", 3), ("Store Credit", 8)] {
-        let p = PaymentType {
-            id: PaymentTypeId(st.new_id()),
+        let p = PaymentTypeRow {
+            id: st.new_id(),
             name: name.into(),
             type_id,
-            ..Default::default()
+            deleted_at: None,
+            version: 0,
         };
         payment_types.push(st.upsert(|s| &mut s.payment_types, p));
     }
@@ -449,16 +452,16 @@ pub(crate) fn seed(st: &mut State, demo: &DemoData, domain_prefix: &str) {
                 .collect();
             for (ui, u) in cashiers.iter().enumerate() {
                 let start = local(tz, day, 8 + ui as u32, 0);
-                let sh = Shift {
-                    id: ShiftId(st.new_id()),
-                    retailer_id: Some(st.retailer.id.clone()),
-                    user_id: Some(u.id.clone()),
-                    time_in: Some(start),
+                let sh = ShiftRow {
+                    id: st.new_id(),
+                    retailer_id: st.retailer.id.0.clone(),
+                    user_id: u.id.0.clone(),
+                    time_in: start,
                     time_out: Some(start + Duration::hours(8)),
-                    created_at: Some(start),
-                    updated_at: Some(start + Duration::hours(8)),
-                    updated_by: Some(u.id.clone()),
-                    ..Default::default()
+                    created_at: start,
+                    updated_at: start + Duration::hours(8),
+                    updated_by: u.id.0.clone(),
+                    version: 0,
                 };
                 st.upsert(|s| &mut s.shifts, sh);
             }
@@ -629,7 +632,7 @@ pub(crate) fn build_sale(
     at: DateTime<Utc>,
     status: SaleStatus,
     state: SaleState,
-    payment_types: &[PaymentType],
+    payment_types: &[PaymentTypeRow],
 ) -> Sale {
     let total_price: Decimal = items.iter().map(|l| l.price_total).sum();
     let total_tax: Decimal = items.iter().map(|l| l.tax_total).sum();
@@ -653,7 +656,7 @@ pub(crate) fn build_sale(
             name: Some(pt.name.clone()),
             register_id: Some(register.id.clone()),
             outlet_id: Some(outlet.id.clone()),
-            retailer_payment_type_id: Some(pt.id.clone()),
+            retailer_payment_type_id: Some(PaymentTypeId(pt.id.clone())),
             payment_type_id: Some(pt.type_id.to_string()),
             payment_date: Some(at),
             amount: total_price + total_tax,
@@ -669,7 +672,7 @@ pub(crate) fn build_sale(
                 .live()
                 .into_iter()
                 .find(|t| t.is_default)
-                .map(|t| t.id.0),
+                .map(|t| t.id),
             name: Some("GST".into()),
             rate: Some(Decimal::new(15, 2)),
             amount: total_tax,

@@ -5,10 +5,10 @@
 //! has nothing: `null` where nullable, a placeholder image, the walk-in customer, ...). The 2026-07
 //! shapes are built from the 2.0 ones (sales, inventory and payment types differ most).
 
+use super::records::ApiRecord;
 use super::routes::{Kind, Ver};
 use super::state::State;
 use crate::models::Webhook;
-use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 /// The placeholder image the real API sends for a product without one.
@@ -48,7 +48,7 @@ pub(crate) fn default_group_id(st: &State) -> String {
 }
 
 /// A record in the API shape of a version.
-pub(crate) fn render<T: Serialize>(st: &State, kind: Kind, v: Ver, row: &T) -> Value {
+pub(crate) fn render<T: ApiRecord>(st: &State, kind: Kind, v: Ver, row: &T) -> Value {
     let mut value = serde_json::to_value(row).unwrap_or(Value::Null);
     let Some(o) = value.as_object_mut() else {
         return value;
@@ -82,7 +82,7 @@ fn outlet(st: &State, o: &mut Map<String, Value>, v: Ver) {
         json!(currency.map_or("$", |c| c.symbol.as_str())),
     );
     if let Some(tax) = st.taxes.all().find(|t| t.is_default) {
-        put_if_null(o, "default_tax_id", json!(tax.id.0));
+        put_if_null(o, "default_tax_id", json!(tax.id));
     }
     // Text the store left empty is an empty string, never null.
     put_if_null(o, "email", json!(""));

@@ -1,5 +1,6 @@
 //! The sandbox's store: every object with the global version counter.
 
+use super::records::*;
 use crate::enums::WebhookType;
 use crate::ids::*;
 use crate::models::*;
@@ -37,11 +38,8 @@ record! {
     Inventory => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
     Customer => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
     Sale => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
-    PaymentType => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
-    Tax => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
     Consignment => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
     ConsignmentProduct => |s| s.product_id.0.clone(), deleted: |_d| false;
-    Shift => |s| s.id.0.clone(), deleted: |_d| false;
 }
 
 /// A collection of records keyed by id, indexed by version (a page of a version-cursor list
@@ -158,11 +156,11 @@ pub struct State {
     pub(crate) inventory: Table<Inventory>,
     pub(crate) customers: Table<Customer>,
     pub(crate) sales: Table<Sale>,
-    pub(crate) payment_types: Table<PaymentType>,
-    pub(crate) taxes: Table<Tax>,
+    pub(crate) payment_types: Table<PaymentTypeRow>,
+    pub(crate) taxes: Table<TaxRow>,
     pub(crate) consignments: Table<Consignment>,
     pub(crate) consignment_products: HashMap<String, Table<ConsignmentProduct>>,
-    pub(crate) shifts: Table<Shift>,
+    pub(crate) shifts: Table<ShiftRow>,
     pub(crate) webhooks: BTreeMap<String, Webhook>,
     pub(crate) access_tokens: HashMap<String, IssuedToken>,
     pub(crate) refresh_tokens: HashMap<String, ()>,
@@ -250,20 +248,20 @@ impl State {
         &self.sales
     }
     /// Payment types.
-    pub fn payment_types(&self) -> &Table<PaymentType> {
-        &self.payment_types
+    pub fn payment_types(&self) -> View<'_, PaymentTypeRow, PaymentType> {
+        View::new(&self.payment_types)
     }
     /// Taxes.
-    pub fn taxes(&self) -> &Table<Tax> {
-        &self.taxes
+    pub fn taxes(&self) -> View<'_, TaxRow, Tax> {
+        View::new(&self.taxes)
     }
     /// Consignments.
     pub fn consignments(&self) -> &Table<Consignment> {
         &self.consignments
     }
     /// Shifts.
-    pub fn shifts(&self) -> &Table<Shift> {
-        &self.shifts
+    pub fn shifts(&self) -> View<'_, ShiftRow, Shift> {
+        View::new(&self.shifts)
     }
     /// Webhook subscriptions.
     pub fn webhooks(&self) -> Vec<Webhook> {

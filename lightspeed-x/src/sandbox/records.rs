@@ -1,0 +1,242 @@
+//! The sandbox's own records: API-shaped rows written from the official 2.0 schemas
+//! (`components/schemas` of `legacy-api-v2-0.json`), independent of the client's model types.
+//!
+//! A response is built only from these records ([`ApiRecord`], the bound of
+//! `shape::render`), so a client decoding bug cannot hide behind a sandbox that serialises the
+//! same wrong type. For inspection, [`View`] decodes them into whatever type the caller asks for
+//! (the client's models, in tests): decoding is the client's job.
+
+use super::state::{Record, Table};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::marker::PhantomData;
+
+mod sealed {
+    /// Only this module decides which types may answer a request.
+    pub trait Sealed {}
+}
+
+/// A row the sandbox may answer with: one of its own API-shaped records.
+pub trait ApiRecord: Record + Serialize + sealed::Sealed {}
+
+macro_rules! api_record {
+    ($($t:ty),* $(,)?) => {$(
+        impl sealed::Sealed for $t {}
+        impl ApiRecord for $t {}
+    )*};
+}
+
+/// Rows still stored as client models, answered through `shape::render` until they get records
+/// of their own here.
+macro_rules! pending_record {
+    ($($t:ty),* $(,)?) => {$(
+        impl sealed::Sealed for $t {}
+        impl ApiRecord for $t {}
+    )*};
+}
+
+api_record!(ShiftRow, TaxRow, PaymentTypeRow);
+pending_record!(
+    crate::models::Outlet,
+    crate::models::Register,
+    crate::models::User,
+    crate::models::Product,
+    crate::models::Inventory,
+    crate::models::Customer,
+    crate::models::Sale,
+    crate::models::Consignment,
+    crate::models::ConsignmentProduct,
+);
+
+macro_rules! record_impl {
+    ($($t:ty => deleted: |$d:ident| $del:expr;)*) => {$(
+        impl Record for $t {
+            fn record_id(&self) -> String { self.id.clone() }
+            fn record_version(&self) -> i64 { self.version }
+            fn set_record_version(&mut self, v: i64) { self.version = v; }
+            fn is_deleted(&self) -> bool { let $d = self; $del }
+        }
+    )*};
+}
+
+record_impl! {
+    ShiftRow => deleted: |_d| false;
+    TaxRow => deleted: |d| d.deleted_at.is_some();
+    PaymentTypeRow => deleted: |d| d.deleted_at.is_some();
+}
+
+/// Timestamps as the API sends them: RFC 3339 in UTC, whole seconds, `+00:00`.
+pub(crate) mod ts {
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn text(t: &DateTime<Utc>) -> String {
+        t.to_rfc3339_opts(SecondsFormat::Secs, false)
+    }
+    pub(crate) fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&text(t))
+    }
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let s = String::deserialize(d)?;
+        DateTime::parse_from_rfc3339(&s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Optional timestamps (`null` when absent).
+pub(crate) mod ts_opt {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(
+        t: &Option<DateTime<Utc>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => super::ts::serialize(t, s),
+            None => s.serialize_none(),
+        }
+    }
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+        let s: Option<String> = Option::deserialize(d)?;
+        s.map(|s| {
+            DateTime::parse_from_rfc3339(&s)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(serde::de::Error::custom)
+        })
+        .transpose()
+    }
+}
+
+/// Money and quantities the spec types as `number`: a JSON number with the decimal's exact digits.
+pub(crate) mod num {
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+        let n: serde_json::Number = d
+            .normalize()
+            .to_string()
+            .parse()
+            .map_err(serde::ser::Error::custom)?;
+        n.serialize(s)
+    }
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+        let n = serde_json::Number::deserialize(d)?;
+        n.to_string().parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The 2.0 `Shift`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ShiftRow {
+    pub(crate) id: String,
+    pub(crate) retailer_id: String,
+    pub(crate) user_id: String,
+    #[serde(with = "ts")]
+    pub(crate) time_in: DateTime<Utc>,
+    #[serde(with = "ts_opt")]
+    pub(crate) time_out: Option<DateTime<Utc>>,
+    #[serde(with = "ts")]
+    pub(crate) updated_at: DateTime<Utc>,
+    #[serde(with = "ts")]
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) updated_by: String,
+    pub(crate) version: i64,
+}
+
+/// The 2.0 `Tax`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TaxRow {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) version: i64,
+    #[serde(with = "ts_opt")]
+    pub(crate) deleted_at: Option<DateTime<Utc>>,
+    pub(crate) rates: Vec<TaxRateRow>,
+    pub(crate) is_default: bool,
+    pub(crate) display_name: String,
+}
+
+impl TaxRow {
+    /// The sum of the rates (0.15 for 15 %).
+    pub(crate) fn total_rate(&self) -> Decimal {
+        self.rates.iter().map(|r| r.rate).sum()
+    }
+}
+
+/// The 2.0 `TaxRate`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TaxRateRow {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    #[serde(with = "num")]
+    pub(crate) rate: Decimal,
+    pub(crate) display_name: String,
+}
+
+/// The 2.0 `PaymentType`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PaymentTypeRow {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) type_id: i64,
+    #[serde(with = "ts_opt")]
+    pub(crate) deleted_at: Option<DateTime<Utc>>,
+    pub(crate) version: i64,
+}
+
+/// Decodes a sandbox record into a caller's type (a client model, for inspection).
+pub(crate) fn decode<R: Serialize, M: DeserializeOwned>(row: &R) -> Option<M> {
+    serde_json::to_value(row)
+        .ok()
+        .and_then(|v| serde_json::from_value(v).ok())
+}
+
+/// A read-only view of a sandbox table, decoding each record into `M` (for example the client's
+/// model type) as it is read.
+pub struct View<'a, R, M> {
+    table: &'a Table<R>,
+    model: PhantomData<fn() -> M>,
+}
+
+impl<'a, R: Record + Serialize, M: DeserializeOwned> View<'a, R, M> {
+    pub(crate) fn new(table: &'a Table<R>) -> Self {
+        View {
+            table,
+            model: PhantomData,
+        }
+    }
+    /// One record (tombstones included), decoded.
+    pub fn get(&self, id: &str) -> Option<M> {
+        self.table.get(id).and_then(decode)
+    }
+    /// All records, tombstones included, in id order, decoded.
+    pub fn all(&self) -> impl Iterator<Item = M> + 'a
+    where
+        M: 'a,
+    {
+        self.table.all().filter_map(decode)
+    }
+    /// Live records, decoded.
+    pub fn live(&self) -> Vec<M> {
+        self.table
+            .all()
+            .filter(|r| !r.is_deleted())
+            .filter_map(decode)
+            .collect()
+    }
+    /// Number of live records.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+    /// Whether there is no live record.
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+}
