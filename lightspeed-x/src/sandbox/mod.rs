@@ -38,7 +38,7 @@
 //! let client = sandbox.client().await?;
 //! let products: Vec<_> = client.products().list().page_size(5).stream().try_collect().await?;
 //! assert_eq!(products.len(), sandbox.state().products().len());
-//! assert!(sandbox.stats().count("GET /api/2.0/products") >= 2);
+//! assert!(sandbox.stats().count("GET /api/2026-07/products") >= 2);
 //! # Ok(()) }
 //! ```
 //!
@@ -64,7 +64,10 @@ mod state;
 
 pub use oracle::SpecViolation;
 pub use pos_http::sandbox::{FaultConfig, FaultHandle, ServedStats};
-pub use records::{ApiRecord, PaymentTypeRow, ShiftRow, TaxRateRow, TaxRow, View};
+pub use records::{
+    ApiRecord, ConsignmentProductRow, ConsignmentRow, PaymentTypeRow, ShiftRow, TaxRateRow, TaxRow,
+    View,
+};
 pub use seed::DemoData;
 pub use state::{Delivery, Record, State, Table};
 

@@ -37,7 +37,13 @@ macro_rules! pending_record {
     )*};
 }
 
-api_record!(ShiftRow, TaxRow, PaymentTypeRow);
+api_record!(
+    ShiftRow,
+    TaxRow,
+    PaymentTypeRow,
+    ConsignmentRow,
+    ConsignmentProductRow,
+);
 pending_record!(
     crate::models::Outlet,
     crate::models::Register,
@@ -46,8 +52,6 @@ pending_record!(
     crate::models::Inventory,
     crate::models::Customer,
     crate::models::Sale,
-    crate::models::Consignment,
-    crate::models::ConsignmentProduct,
 );
 
 macro_rules! record_impl {
@@ -65,6 +69,7 @@ record_impl! {
     ShiftRow => deleted: |_d| false;
     TaxRow => deleted: |d| d.deleted_at.is_some();
     PaymentTypeRow => deleted: |d| d.deleted_at.is_some();
+    ConsignmentRow => deleted: |d| d.deleted_at.is_some();
 }
 
 /// Timestamps as the API sends them: RFC 3339 in UTC, whole seconds, `+00:00`.
@@ -238,5 +243,135 @@ impl<'a, R: Record + Serialize, M: DeserializeOwned> View<'a, R, M> {
     /// Whether there is no live record.
     pub fn is_empty(&self) -> bool {
         self.table.is_empty()
+    }
+}
+
+/// Decimal strings with five places (`"10.00000"`), as consignment lines carry them.
+pub(crate) mod dec5 {
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{d:.5}"))
+    }
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Optional five-place decimal strings (`null` when absent).
+pub(crate) mod dec5_opt {
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(d: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => super::dec5::serialize(d, s),
+            None => s.serialize_none(),
+        }
+    }
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Decimal>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|s| s.parse().map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
+/// Optional numbers (`null` when absent).
+pub(crate) mod num_opt {
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(d: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => super::num::serialize(d, s),
+            None => s.serialize_none(),
+        }
+    }
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Decimal>, D::Error> {
+        Option::<serde_json::Number>::deserialize(d)?
+            .map(|n| n.to_string().parse().map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
+/// The 2.0 `Consignment`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ConsignmentRow {
+    pub(crate) id: String,
+    pub(crate) outlet_id: String,
+    pub(crate) name: String,
+    #[serde(with = "ts")]
+    pub(crate) consignment_date: DateTime<Utc>,
+    #[serde(with = "ts_opt")]
+    pub(crate) due_at: Option<DateTime<Utc>>,
+    #[serde(with = "ts_opt")]
+    pub(crate) received_at: Option<DateTime<Utc>>,
+    /// `SUPPLIER`, `OUTLET`, `STOCKTAKE`, `RETURN`.
+    #[serde(rename = "type")]
+    pub(crate) kind: String,
+    /// `OPEN`, `SENT`, `RECEIVED`, `CANCELLED`, ...
+    pub(crate) status: String,
+    pub(crate) supplier_id: Option<String>,
+    pub(crate) source_outlet_id: Option<String>,
+    pub(crate) supplier_invoice: Option<String>,
+    pub(crate) reference: Option<String>,
+    #[serde(with = "num_opt")]
+    pub(crate) total_count_gain: Option<Decimal>,
+    #[serde(with = "num_opt")]
+    pub(crate) total_cost_gain: Option<Decimal>,
+    #[serde(with = "num_opt")]
+    pub(crate) total_count_loss: Option<Decimal>,
+    #[serde(with = "num_opt")]
+    pub(crate) total_cost_loss: Option<Decimal>,
+    #[serde(with = "ts")]
+    pub(crate) created_at: DateTime<Utc>,
+    #[serde(with = "ts")]
+    pub(crate) updated_at: DateTime<Utc>,
+    #[serde(with = "ts_opt")]
+    pub(crate) deleted_at: Option<DateTime<Utc>>,
+    pub(crate) version: i64,
+}
+
+/// The 2.0 `ConsignmentProduct` (quantities and cost as decimal strings).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ConsignmentProductRow {
+    pub(crate) product_id: String,
+    pub(crate) product_sku: Option<String>,
+    #[serde(with = "dec5_opt")]
+    pub(crate) count: Option<Decimal>,
+    #[serde(with = "dec5")]
+    pub(crate) received: Decimal,
+    #[serde(with = "dec5_opt")]
+    pub(crate) cost: Option<Decimal>,
+    pub(crate) is_included: bool,
+    pub(crate) status: String,
+    #[serde(with = "ts")]
+    pub(crate) created_at: DateTime<Utc>,
+    #[serde(with = "ts")]
+    pub(crate) updated_at: DateTime<Utc>,
+    #[serde(with = "ts_opt")]
+    pub(crate) deleted_at: Option<DateTime<Utc>>,
+    pub(crate) version: i64,
+}
+
+impl Record for ConsignmentProductRow {
+    fn record_id(&self) -> String {
+        self.product_id.clone()
+    }
+    fn record_version(&self) -> i64 {
+        self.version
+    }
+    fn set_record_version(&mut self, v: i64) {
+        self.version = v;
+    }
+    fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
     }
 }

@@ -440,10 +440,9 @@ async fn consignments(
         let st = lock(&shared)?;
         let mut t = Table::default();
         for c in st.consignments.all() {
-            let keep = q_get(&q, "type").is_none_or(|v| c.kind.as_str() == v)
-                && q_get(&q, "status").is_none_or(|v| c.status.as_str() == v)
-                && q_get(&q, "outlet_id")
-                    .is_none_or(|v| c.outlet_id.as_ref().is_some_and(|o| o.0 == v));
+            let keep = q_get(&q, "type").is_none_or(|v| c.kind == v)
+                && q_get(&q, "status").is_none_or(|v| c.status == v)
+                && q_get(&q, "outlet_id").is_none_or(|v| c.outlet_id == v);
             if keep {
                 t.put(c.clone());
             }

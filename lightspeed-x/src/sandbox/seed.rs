@@ -564,39 +564,52 @@ pub(crate) fn seed(st: &mut State, demo: &DemoData, domain_prefix: &str) {
                 Some(second.id.clone()),
             ),
         ] {
-            let c = Consignment {
-                id: ConsignmentId(st.new_id()),
-                outlet_id: Some(first.id.clone()),
+            let received = status == ConsignmentStatus::Received;
+            let c = ConsignmentRow {
+                id: st.new_id(),
+                outlet_id: first.id.0.clone(),
                 name: format!("{kind} {}", at.format("%Y-%m-%d")),
-                consignment_date: Some(at),
-                received_at: (status == ConsignmentStatus::Received)
-                    .then_some(at + Duration::days(1)),
-                kind,
-                status,
-                source_outlet_id: source,
-                created_at: Some(at),
-                updated_at: Some(at),
-                ..Default::default()
+                consignment_date: at,
+                due_at: None,
+                received_at: received.then_some(at + Duration::days(1)),
+                kind: kind.as_str().to_owned(),
+                status: status.as_str().to_owned(),
+                supplier_id: None,
+                source_outlet_id: source.map(|o| o.0),
+                supplier_invoice: None,
+                reference: None,
+                total_count_gain: None,
+                total_cost_gain: None,
+                total_count_loss: None,
+                total_cost_loss: None,
+                created_at: at,
+                updated_at: at,
+                deleted_at: None,
+                version: 0,
             };
             let c = st.upsert(|s| &mut s.consignments, c);
             let mut lines = super::state::Table::default();
             for p in sellable.iter().take(3) {
                 let v = st.next_version();
-                lines.put(ConsignmentProduct {
-                    product_id: p.id.clone(),
+                lines.put(ConsignmentProductRow {
+                    product_id: p.id.0.clone(),
                     product_sku: p.sku.clone(),
                     count: Some(Decimal::from(10)),
-                    received: (c.status == ConsignmentStatus::Received).then(|| Decimal::from(10)),
+                    received: if received {
+                        Decimal::from(10)
+                    } else {
+                        Decimal::ZERO
+                    },
                     cost: p.supply_price,
                     is_included: true,
-                    status: Some("SUCCESS".into()),
+                    status: "SUCCESS".into(),
                     created_at: c.created_at,
                     updated_at: c.updated_at,
-                    version: Some(Version(v)),
-                    ..Default::default()
+                    deleted_at: None,
+                    version: v,
                 });
             }
-            st.consignment_products.insert(c.id.0.clone(), lines);
+            st.consignment_products.insert(c.id.clone(), lines);
         }
     }
 }

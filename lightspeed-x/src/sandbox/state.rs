@@ -38,8 +38,6 @@ record! {
     Inventory => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
     Customer => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
     Sale => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
-    Consignment => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
-    ConsignmentProduct => |s| s.product_id.0.clone(), deleted: |_d| false;
 }
 
 /// A collection of records keyed by id, indexed by version (a page of a version-cursor list
@@ -158,8 +156,8 @@ pub struct State {
     pub(crate) sales: Table<Sale>,
     pub(crate) payment_types: Table<PaymentTypeRow>,
     pub(crate) taxes: Table<TaxRow>,
-    pub(crate) consignments: Table<Consignment>,
-    pub(crate) consignment_products: HashMap<String, Table<ConsignmentProduct>>,
+    pub(crate) consignments: Table<ConsignmentRow>,
+    pub(crate) consignment_products: HashMap<String, Table<ConsignmentProductRow>>,
     pub(crate) shifts: Table<ShiftRow>,
     pub(crate) webhooks: BTreeMap<String, Webhook>,
     pub(crate) access_tokens: HashMap<String, IssuedToken>,
@@ -256,8 +254,8 @@ impl State {
         View::new(&self.taxes)
     }
     /// Consignments.
-    pub fn consignments(&self) -> &Table<Consignment> {
-        &self.consignments
+    pub fn consignments(&self) -> View<'_, ConsignmentRow, Consignment> {
+        View::new(&self.consignments)
     }
     /// Shifts.
     pub fn shifts(&self) -> View<'_, ShiftRow, Shift> {
