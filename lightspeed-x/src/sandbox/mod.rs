@@ -65,8 +65,8 @@ mod state;
 pub use oracle::SpecViolation;
 pub use pos_http::sandbox::{FaultConfig, FaultHandle, ServedStats};
 pub use records::{
-    ApiRecord, ConsignmentProductRow, ConsignmentRow, PaymentTypeRow, ShiftRow, TaxRateRow, TaxRow,
-    View,
+    ApiRecord, ConsignmentProductRow, ConsignmentRow, PaymentTypeRow, RegisterRow, ShiftRow,
+    TaxRateRow, TaxRow, View,
 };
 pub use seed::DemoData;
 pub use state::{Delivery, Record, State, Table};
@@ -460,7 +460,7 @@ impl Sandbox {
             let r = st
                 .registers
                 .all()
-                .find(|r| r.outlet_id.as_ref() == Some(outlet))?
+                .find(|r| r.outlet_id == outlet.0)?
                 .clone();
             let users = st.users.live();
             let pts = st.payment_types.live();
@@ -533,14 +533,14 @@ impl Sandbox {
             ..Default::default()
         };
         let o = st.upsert(|s| &mut s.outlets, o);
-        let r = Register {
-            id: RegisterId(st.new_id()),
-            name: format!("{name} Register 1"),
-            outlet_id: Some(o.id.clone()),
-            invoice_prefix: Some(name.chars().take(3).collect::<String>().to_uppercase()),
-            is_open: true,
-            ..Default::default()
-        };
+        let mut r = records::RegisterRow::new(
+            st.new_id(),
+            format!("{name} Register 1"),
+            o.id.0.clone(),
+            name.chars().take(3).collect::<String>().to_uppercase(),
+        );
+        r.invoice_sequence = 0;
+        r.receipt_template_id = shape::stable_id(&st, "receipt-template");
         st.upsert(|s| &mut s.registers, r);
         // Existing products get an empty stock record at the new outlet, as on the real store.
         let products: Vec<ProductId> = st.products.live().into_iter().map(|p| p.id).collect();

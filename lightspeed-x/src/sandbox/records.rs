@@ -43,10 +43,10 @@ api_record!(
     PaymentTypeRow,
     ConsignmentRow,
     ConsignmentProductRow,
+    RegisterRow,
 );
 pending_record!(
     crate::models::Outlet,
-    crate::models::Register,
     crate::models::User,
     crate::models::Product,
     crate::models::Inventory,
@@ -70,6 +70,7 @@ record_impl! {
     TaxRow => deleted: |d| d.deleted_at.is_some();
     PaymentTypeRow => deleted: |d| d.deleted_at.is_some();
     ConsignmentRow => deleted: |d| d.deleted_at.is_some();
+    RegisterRow => deleted: |d| d.deleted_at.is_some();
 }
 
 /// Timestamps as the API sends them: RFC 3339 in UTC, whole seconds, `+00:00`.
@@ -373,5 +374,63 @@ impl Record for ConsignmentProductRow {
     }
     fn is_deleted(&self) -> bool {
         self.deleted_at.is_some()
+    }
+}
+
+/// The 2.0 `Register`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RegisterRow {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) outlet_id: String,
+    pub(crate) ask_for_note_on_save: i64,
+    pub(crate) print_note_on_receipt: bool,
+    pub(crate) ask_for_user_on_sale: bool,
+    pub(crate) show_discounts_on_receipts: bool,
+    pub(crate) print_receipt: bool,
+    pub(crate) email_receipt: bool,
+    pub(crate) invoice_prefix: String,
+    pub(crate) invoice_suffix: String,
+    pub(crate) invoice_sequence: i64,
+    pub(crate) button_layout_id: Option<String>,
+    pub(crate) is_open: bool,
+    pub(crate) receipt_template_id: String,
+    #[serde(with = "ts_opt")]
+    pub(crate) register_open_time: Option<DateTime<Utc>>,
+    #[serde(with = "ts_opt")]
+    pub(crate) register_close_time: Option<DateTime<Utc>>,
+    pub(crate) register_open_sequence_id: Option<String>,
+    pub(crate) cash_managed_payment_type_id: Option<String>,
+    #[serde(with = "ts_opt")]
+    pub(crate) deleted_at: Option<DateTime<Utc>>,
+    pub(crate) version: i64,
+}
+
+impl RegisterRow {
+    /// A new open register of an outlet, numbering invoices `PREFIX1`, `PREFIX2`, ...
+    pub(crate) fn new(id: String, name: String, outlet_id: String, prefix: String) -> Self {
+        RegisterRow {
+            id,
+            name,
+            outlet_id,
+            ask_for_note_on_save: 0,
+            print_note_on_receipt: false,
+            ask_for_user_on_sale: false,
+            show_discounts_on_receipts: false,
+            print_receipt: true,
+            email_receipt: false,
+            invoice_prefix: prefix,
+            invoice_suffix: String::new(),
+            invoice_sequence: 1,
+            button_layout_id: None,
+            is_open: true,
+            receipt_template_id: String::new(),
+            register_open_time: None,
+            register_close_time: None,
+            register_open_sequence_id: None,
+            cash_managed_payment_type_id: None,
+            deleted_at: None,
+            version: 0,
+        }
     }
 }

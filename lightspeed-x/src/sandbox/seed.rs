@@ -290,16 +290,13 @@ pub(crate) fn seed(st: &mut State, demo: &DemoData, domain_prefix: &str) {
     }
     let mut registers = Vec::new();
     for o in &outlets {
-        let r = Register {
-            id: RegisterId(st.new_id()),
-            name: format!("{} Register 1", o.name),
-            outlet_id: Some(o.id.clone()),
-            invoice_prefix: Some(o.name.chars().take(3).collect::<String>().to_uppercase()),
-            invoice_sequence: 1,
-            is_open: true,
-            print_receipt: true,
-            ..Default::default()
-        };
+        let mut r = RegisterRow::new(
+            st.new_id(),
+            format!("{} Register 1", o.name),
+            o.id.0.clone(),
+            o.name.chars().take(3).collect::<String>().to_uppercase(),
+        );
+        r.receipt_template_id = super::shape::stable_id(st, "receipt-template");
         registers.push(st.upsert(|s| &mut s.registers, r));
     }
     st.retailer.discount_product_id = None;
@@ -638,7 +635,7 @@ pub(crate) fn ensure_walkin(st: &mut State) -> CustomerId {
 pub(crate) fn build_sale(
     st: &mut State,
     outlet: &Outlet,
-    register: &Register,
+    register: &RegisterRow,
     users: &[User],
     items: Vec<LineItem>,
     customer: Option<CustomerId>,
@@ -650,15 +647,11 @@ pub(crate) fn build_sale(
     let total_price: Decimal = items.iter().map(|l| l.price_total).sum();
     let total_tax: Decimal = items.iter().map(|l| l.tax_total).sum();
     let invoice = {
-        let Some(r) = st.registers.get_mut(register.id.as_str()) else {
+        let Some(r) = st.registers.get_mut(&register.id) else {
             return Sale::default();
         };
         r.invoice_sequence += 1;
-        format!(
-            "{}{}",
-            r.invoice_prefix.clone().unwrap_or_default(),
-            r.invoice_sequence
-        )
+        format!("{}{}", r.invoice_prefix, r.invoice_sequence)
     };
     let mut payments = Vec::new();
     if state == SaleState::Closed
@@ -667,7 +660,7 @@ pub(crate) fn build_sale(
         payments.push(Payment {
             id: PaymentId(st.new_id()),
             name: Some(pt.name.clone()),
-            register_id: Some(register.id.clone()),
+            register_id: Some(RegisterId(register.id.clone())),
             outlet_id: Some(outlet.id.clone()),
             retailer_payment_type_id: Some(PaymentTypeId(pt.id.clone())),
             payment_type_id: Some(pt.type_id.to_string()),
@@ -694,7 +687,7 @@ pub(crate) fn build_sale(
     Sale {
         id: SaleId(st.new_id()),
         outlet_id: Some(outlet.id.clone()),
-        register_id: Some(register.id.clone()),
+        register_id: Some(RegisterId(register.id.clone())),
         // The outlet's first cashier rings the sale up (or any user when none is restricted to it).
         user_id: users
             .iter()

@@ -55,7 +55,6 @@ pub(crate) fn render<T: ApiRecord>(st: &State, kind: Kind, v: Ver, row: &T) -> V
     };
     match kind {
         Kind::Outlet => outlet(st, o, v),
-        Kind::Register => register(st, o),
         Kind::User => user(o),
         Kind::Product => product(st, o, v),
         Kind::Inventory => inventory(o, v),
@@ -63,7 +62,7 @@ pub(crate) fn render<T: ApiRecord>(st: &State, kind: Kind, v: Ver, row: &T) -> V
         Kind::Sale => return sale(st, o, v),
         Kind::PaymentType => payment_type(o, v),
         Kind::ConsignmentProduct => consignment_product(o),
-        Kind::Tax | Kind::Consignment | Kind::Shift => {}
+        Kind::Register | Kind::Tax | Kind::Consignment | Kind::Shift => {}
     }
     value
 }
@@ -104,17 +103,8 @@ fn outlet(st: &State, o: &mut Map<String, Value>, v: Ver) {
     }
 }
 
-fn register(st: &State, o: &mut Map<String, Value>) {
-    put_if_null(o, "invoice_suffix", json!(""));
-    put_if_null(
-        o,
-        "receipt_template_id",
-        json!(stable_id(st, "receipt-template")),
-    );
-}
-
 /// A stable UUID-shaped id of a store-level object the sandbox does not model.
-fn stable_id(st: &State, what: &str) -> String {
+pub(crate) fn stable_id(st: &State, what: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in st.retailer.id.0.bytes().chain(what.bytes()) {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);

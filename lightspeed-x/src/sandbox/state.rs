@@ -32,7 +32,6 @@ macro_rules! record {
 
 record! {
     Outlet => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
-    Register => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
     User => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
     Product => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
     Inventory => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
@@ -148,7 +147,7 @@ pub struct State {
     pub(crate) id_counter: u64,
     pub(crate) retailer: Retailer,
     pub(crate) outlets: Table<Outlet>,
-    pub(crate) registers: Table<Register>,
+    pub(crate) registers: Table<RegisterRow>,
     pub(crate) users: Table<User>,
     pub(crate) products: Table<Product>,
     pub(crate) inventory: Table<Inventory>,
@@ -222,8 +221,8 @@ impl State {
         &self.outlets
     }
     /// Registers.
-    pub fn registers(&self) -> &Table<Register> {
-        &self.registers
+    pub fn registers(&self) -> View<'_, RegisterRow, Register> {
+        View::new(&self.registers)
     }
     /// Users.
     pub fn users(&self) -> &Table<User> {
