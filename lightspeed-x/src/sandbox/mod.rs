@@ -65,8 +65,8 @@ mod state;
 pub use oracle::SpecViolation;
 pub use pos_http::sandbox::{FaultConfig, FaultHandle, ServedStats};
 pub use records::{
-    ApiRecord, ConsignmentProductRow, ConsignmentRow, PaymentTypeRow, RegisterRow, ShiftRow,
-    TaxRateRow, TaxRow, View,
+    ApiRecord, ConsignmentProductRow, ConsignmentRow, OutletRow, PaymentTypeRow, RegisterRow,
+    ShiftRow, TaxRateRow, TaxRow, View,
 };
 pub use seed::DemoData;
 pub use state::{Delivery, Record, State, Table};
@@ -525,18 +525,12 @@ impl Sandbox {
     /// Adds an outlet in a time zone, with one register.
     pub fn add_outlet(&self, name: &str, time_zone: chrono_tz::Tz) -> Outlet {
         let mut st = self.lock();
-        let o = Outlet {
-            id: OutletId(st.new_id()),
-            name: name.to_owned(),
-            time_zone: Some(time_zone),
-            display_prices: Some(crate::enums::DisplayPrices::Inclusive),
-            ..Default::default()
-        };
+        let o = records::OutletRow::new(st.new_id(), name.to_owned(), time_zone);
         let o = st.upsert(|s| &mut s.outlets, o);
         let mut r = records::RegisterRow::new(
             st.new_id(),
             format!("{name} Register 1"),
-            o.id.0.clone(),
+            o.id.clone(),
             name.chars().take(3).collect::<String>().to_uppercase(),
         );
         r.invoice_sequence = 0;
@@ -548,12 +542,12 @@ impl Sandbox {
             let rec = Inventory {
                 id: InventoryId(st.new_id()),
                 product_id: pid,
-                outlet_id: o.id.clone(),
+                outlet_id: OutletId(o.id.clone()),
                 ..Default::default()
             };
             st.upsert(|s| &mut s.inventory, rec);
         }
-        o
+        records::decode(&o).unwrap_or_default()
     }
 
     /// Adds a product (or a family of variants) as `POST /api/2.0/products` would; returns the ids.

@@ -44,9 +44,9 @@ api_record!(
     ConsignmentRow,
     ConsignmentProductRow,
     RegisterRow,
+    OutletRow,
 );
 pending_record!(
-    crate::models::Outlet,
     crate::models::User,
     crate::models::Product,
     crate::models::Inventory,
@@ -71,6 +71,7 @@ record_impl! {
     PaymentTypeRow => deleted: |d| d.deleted_at.is_some();
     ConsignmentRow => deleted: |d| d.deleted_at.is_some();
     RegisterRow => deleted: |d| d.deleted_at.is_some();
+    OutletRow => deleted: |d| d.deleted_at.is_some();
 }
 
 /// Timestamps as the API sends them: RFC 3339 in UTC, whole seconds, `+00:00`.
@@ -431,6 +432,74 @@ impl RegisterRow {
             cash_managed_payment_type_id: None,
             deleted_at: None,
             version: 0,
+        }
+    }
+}
+
+/// IANA time zone names.
+pub(crate) mod tz {
+    use chrono_tz::Tz;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(t: &Tz, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(t.name())
+    }
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Tz, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// The 2.0 `Outlet` (text the store left empty is an empty string; currency and default tax
+/// come from the store when unset).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OutletRow {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    #[serde(with = "tz")]
+    pub(crate) time_zone: chrono_tz::Tz,
+    pub(crate) default_tax_id: Option<String>,
+    pub(crate) currency: Option<String>,
+    pub(crate) currency_symbol: Option<String>,
+    /// `inclusive` or `exclusive`.
+    pub(crate) display_prices: String,
+    pub(crate) physical_address_1: String,
+    pub(crate) physical_address_2: String,
+    pub(crate) physical_suburb: String,
+    pub(crate) physical_city: String,
+    pub(crate) physical_postcode: String,
+    pub(crate) physical_state: String,
+    pub(crate) physical_country_id: String,
+    pub(crate) attributes: Vec<serde_json::Value>,
+    #[serde(with = "ts_opt")]
+    pub(crate) deleted_at: Option<DateTime<Utc>>,
+    pub(crate) version: i64,
+    pub(crate) email: String,
+}
+
+impl OutletRow {
+    /// A new outlet showing tax-inclusive prices.
+    pub(crate) fn new(id: String, name: String, time_zone: chrono_tz::Tz) -> Self {
+        OutletRow {
+            id,
+            name,
+            time_zone,
+            default_tax_id: None,
+            currency: None,
+            currency_symbol: None,
+            display_prices: "inclusive".into(),
+            physical_address_1: String::new(),
+            physical_address_2: String::new(),
+            physical_suburb: String::new(),
+            physical_city: String::new(),
+            physical_postcode: String::new(),
+            physical_state: String::new(),
+            physical_country_id: String::new(),
+            attributes: Vec::new(),
+            deleted_at: None,
+            version: 0,
+            email: String::new(),
         }
     }
 }

@@ -81,7 +81,12 @@ pub(crate) fn insert_product(st: &mut State, input: &ProductCreate) -> Vec<Produ
             }
         };
     let family = ProductId(st.new_id());
-    let outlets: Vec<OutletId> = st.outlets.live().into_iter().map(|o| o.id).collect();
+    let outlets: Vec<OutletId> = st
+        .outlets
+        .all()
+        .filter(|o| o.deleted_at.is_none())
+        .map(|o| OutletId(o.id.clone()))
+        .collect();
     let base = |st: &mut State, id: ProductId| Product {
         id,
         family_id: Some(family.clone()),
@@ -275,17 +280,11 @@ pub(crate) fn seed(st: &mut State, demo: &DemoData, domain_prefix: &str) {
     // Outlets, registers, users.
     let mut outlets = Vec::new();
     for (name, tz) in &demo.outlets {
-        let o = Outlet {
-            id: OutletId(st.new_id()),
-            name: name.clone(),
-            time_zone: Some(*tz),
-            default_tax_id: Some(gst.clone()),
-            currency: Some("NZD".into()),
-            currency_symbol: Some("$".into()),
-            display_prices: Some(DisplayPrices::Inclusive),
-            physical_city: name.split_whitespace().next().map(str::to_owned),
-            ..Default::default()
-        };
+        let mut o = OutletRow::new(st.new_id(), name.clone(), *tz);
+        o.default_tax_id = Some(gst.0.clone());
+        o.currency = Some("NZD".into());
+        o.currency_symbol = Some("$".into());
+        o.physical_city = name.split_whitespace().next().unwrap_or("").to_owned();
         outlets.push(st.upsert(|s| &mut s.outlets, o));
     }
     let mut registers = Vec::new();
@@ -293,7 +292,7 @@ pub(crate) fn seed(st: &mut State, demo: &DemoData, domain_prefix: &str) {
         let mut r = RegisterRow::new(
             st.new_id(),
             format!("{} Register 1", o.name),
-            o.id.0.clone(),
+            o.id.clone(),
             o.name.chars().take(3).collect::<String>().to_uppercase(),
         );
         r.receipt_template_id = super::shape::stable_id(st, "receipt-template");
@@ -310,7 +309,7 @@ pub(crate) fn seed(st: &mut State, demo: &DemoData, domain_prefix: &str) {
             staff.push((
                 format!("cashier{}{k}", n + 1),
                 AccountType::Cashier,
-                vec![o.id.clone()],
+                vec![OutletId(o.id.clone())],
             ));
         }
     }
@@ -352,7 +351,7 @@ pub(crate) fn seed(st: &mut State, demo: &DemoData, domain_prefix: &str) {
             outlets
                 .iter()
                 .map(|o| InventoryLevel {
-                    outlet_id: o.id.clone(),
+                    outlet_id: OutletId(o.id.clone()),
                     current_amount: Some(Decimal::from(rng.random_range(0..40))),
                     reorder_point: Some(Decimal::from(5)),
                     reorder_amount: Some(Decimal::from(20)),
@@ -437,14 +436,14 @@ pub(crate) fn seed(st: &mut State, demo: &DemoData, domain_prefix: &str) {
     for d in (1..=demo.days).rev() {
         let day = demo.end_date - Duration::days(i64::from(d));
         for (oi, o) in outlets.iter().enumerate() {
-            let tz = o.time_zone.unwrap_or(chrono_tz::UTC);
+            let tz = o.time_zone;
             let Some(register) = registers.get(oi) else {
                 continue;
             };
             // Shifts: the outlet's two cashiers, staggered.
             let cashiers: Vec<User> = users
                 .iter()
-                .filter(|u| u.restricted_outlet_ids.contains(&o.id))
+                .filter(|u| u.restricted_outlet_ids.iter().any(|r| r.0 == o.id))
                 .cloned()
                 .collect();
             for (ui, u) in cashiers.iter().enumerate() {
@@ -558,13 +557,13 @@ pub(crate) fn seed(st: &mut State, demo: &DemoData, domain_prefix: &str) {
             (
                 ConsignmentType::Outlet,
                 ConsignmentStatus::Sent,
-                Some(second.id.clone()),
+                Some(OutletId(second.id.clone())),
             ),
         ] {
             let received = status == ConsignmentStatus::Received;
             let c = ConsignmentRow {
                 id: st.new_id(),
-                outlet_id: first.id.0.clone(),
+                outlet_id: first.id.clone(),
                 name: format!("{kind} {}", at.format("%Y-%m-%d")),
                 consignment_date: at,
                 due_at: None,
@@ -634,7 +633,7 @@ pub(crate) fn ensure_walkin(st: &mut State) -> CustomerId {
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn build_sale(
     st: &mut State,
-    outlet: &Outlet,
+    outlet: &OutletRow,
     register: &RegisterRow,
     users: &[User],
     items: Vec<LineItem>,
@@ -661,7 +660,7 @@ pub(crate) fn build_sale(
             id: PaymentId(st.new_id()),
             name: Some(pt.name.clone()),
             register_id: Some(RegisterId(register.id.clone())),
-            outlet_id: Some(outlet.id.clone()),
+            outlet_id: Some(OutletId(outlet.id.clone())),
             retailer_payment_type_id: Some(PaymentTypeId(pt.id.clone())),
             payment_type_id: Some(pt.type_id.to_string()),
             payment_date: Some(at),
@@ -686,12 +685,12 @@ pub(crate) fn build_sale(
     };
     Sale {
         id: SaleId(st.new_id()),
-        outlet_id: Some(outlet.id.clone()),
+        outlet_id: Some(OutletId(outlet.id.clone())),
         register_id: Some(RegisterId(register.id.clone())),
         // The outlet's first cashier rings the sale up (or any user when none is restricted to it).
         user_id: users
             .iter()
-            .find(|u| u.restricted_outlet_ids.contains(&outlet.id))
+            .find(|u| u.restricted_outlet_ids.iter().any(|r| r.0 == outlet.id))
             .or_else(|| users.first())
             .map(|u| u.id.clone()),
         // A sale without a customer belongs to the store's walk-in customer, as on the real API.

@@ -31,7 +31,6 @@ macro_rules! record {
 }
 
 record! {
-    Outlet => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
     User => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
     Product => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
     Inventory => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
@@ -146,7 +145,7 @@ pub struct State {
     pub(crate) version: i64,
     pub(crate) id_counter: u64,
     pub(crate) retailer: Retailer,
-    pub(crate) outlets: Table<Outlet>,
+    pub(crate) outlets: Table<OutletRow>,
     pub(crate) registers: Table<RegisterRow>,
     pub(crate) users: Table<User>,
     pub(crate) products: Table<Product>,
@@ -217,8 +216,8 @@ impl State {
         &self.retailer
     }
     /// Outlets.
-    pub fn outlets(&self) -> &Table<Outlet> {
-        &self.outlets
+    pub fn outlets(&self) -> View<'_, OutletRow, Outlet> {
+        View::new(&self.outlets)
     }
     /// Registers.
     pub fn registers(&self) -> View<'_, RegisterRow, Register> {
