@@ -66,7 +66,7 @@ pub use oracle::SpecViolation;
 pub use pos_http::sandbox::{FaultConfig, FaultHandle, ServedStats};
 pub use records::{
     ApiRecord, ConsignmentProductRow, ConsignmentRow, OutletRow, PaymentTypeRow, RegisterRow,
-    ShiftRow, TaxRateRow, TaxRow, View,
+    RoleRow, ShiftRow, TaxRateRow, TaxRow, UserRow, View,
 };
 pub use seed::DemoData;
 pub use state::{Delivery, Record, State, Table};

@@ -45,9 +45,9 @@ api_record!(
     ConsignmentProductRow,
     RegisterRow,
     OutletRow,
+    UserRow,
 );
 pending_record!(
-    crate::models::User,
     crate::models::Product,
     crate::models::Inventory,
     crate::models::Customer,
@@ -72,6 +72,7 @@ record_impl! {
     ConsignmentRow => deleted: |d| d.deleted_at.is_some();
     RegisterRow => deleted: |d| d.deleted_at.is_some();
     OutletRow => deleted: |d| d.deleted_at.is_some();
+    UserRow => deleted: |d| d.deleted_at.is_some();
 }
 
 /// Timestamps as the API sends them: RFC 3339 in UTC, whole seconds, `+00:00`.
@@ -502,4 +503,47 @@ impl OutletRow {
             email: String::new(),
         }
     }
+}
+
+/// The 2.0 `Role`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RoleRow {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) system_role_id: String,
+}
+
+/// The 2.0 `User` (avatar URLs, switch id and targets the store does not keep are added by the
+/// response shaping).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct UserRow {
+    pub(crate) id: String,
+    pub(crate) username: String,
+    pub(crate) display_name: String,
+    pub(crate) email: String,
+    #[serde(with = "ts_opt")]
+    pub(crate) email_verified_at: Option<DateTime<Utc>>,
+    /// `admin`, `manager` or `cashier`.
+    pub(crate) account_type: String,
+    pub(crate) roles: Vec<RoleRow>,
+    pub(crate) enabled: bool,
+    pub(crate) restricted_outlet_id: Option<String>,
+    pub(crate) restricted_outlet_ids: Vec<String>,
+    pub(crate) permissions: Vec<String>,
+    pub(crate) is_primary_user: bool,
+    #[serde(with = "num")]
+    pub(crate) target_daily: Decimal,
+    #[serde(with = "num")]
+    pub(crate) target_weekly: Decimal,
+    #[serde(with = "num")]
+    pub(crate) target_monthly: Decimal,
+    #[serde(with = "ts")]
+    pub(crate) seen_at: DateTime<Utc>,
+    #[serde(with = "ts")]
+    pub(crate) created_at: DateTime<Utc>,
+    #[serde(with = "ts")]
+    pub(crate) updated_at: DateTime<Utc>,
+    #[serde(with = "ts_opt")]
+    pub(crate) deleted_at: Option<DateTime<Utc>>,
+    pub(crate) version: i64,
 }

@@ -396,7 +396,7 @@ async fn me(AxState(shared): S, headers: HeaderMap, v: Ver) -> Response {
             .users
             .live()
             .into_iter()
-            .find(|u| u.account_type == Some(crate::enums::AccountType::Admin))
+            .find(|u| u.account_type == "admin")
             .ok_or_else(|| error(StatusCode::NOT_FOUND, "user not found"))?;
         Ok(data(
             StatusCode::OK,

@@ -315,17 +315,28 @@ pub(crate) fn seed(st: &mut State, demo: &DemoData, domain_prefix: &str) {
     }
     let mut users = Vec::new();
     for (name, kind, restricted) in staff {
-        let u = User {
-            id: UserId(st.new_id()),
-            display_name: Some(format!("Demo {name}")),
-            email: Some(format!("{name}@demo.example")),
+        let created = local(first_tz, demo.end_date, 0, 0) - Duration::days(400);
+        let u = UserRow {
+            id: st.new_id(),
+            display_name: format!("Demo {name}"),
+            email: format!("{name}@demo.example"),
+            email_verified_at: None,
             is_primary_user: name == "admin",
             username: name,
-            account_type: Some(kind),
+            account_type: kind.as_str().to_owned(),
+            roles: Vec::new(),
             enabled: true,
-            restricted_outlet_ids: restricted,
-            created_at: Some(local(first_tz, demo.end_date, 0, 0) - Duration::days(400)),
-            ..Default::default()
+            restricted_outlet_id: None,
+            restricted_outlet_ids: restricted.into_iter().map(|o| o.0).collect(),
+            permissions: Vec::new(),
+            target_daily: Decimal::ZERO,
+            target_weekly: Decimal::ZERO,
+            target_monthly: Decimal::ZERO,
+            seen_at: created,
+            created_at: created,
+            updated_at: created,
+            deleted_at: None,
+            version: 0,
         };
         users.push(st.upsert(|s| &mut s.users, u));
     }
@@ -441,9 +452,9 @@ pub(crate) fn seed(st: &mut State, demo: &DemoData, domain_prefix: &str) {
                 continue;
             };
             // Shifts: the outlet's two cashiers, staggered.
-            let cashiers: Vec<User> = users
+            let cashiers: Vec<UserRow> = users
                 .iter()
-                .filter(|u| u.restricted_outlet_ids.iter().any(|r| r.0 == o.id))
+                .filter(|u| u.restricted_outlet_ids.contains(&o.id))
                 .cloned()
                 .collect();
             for (ui, u) in cashiers.iter().enumerate() {
@@ -451,12 +462,12 @@ pub(crate) fn seed(st: &mut State, demo: &DemoData, domain_prefix: &str) {
                 let sh = ShiftRow {
                     id: st.new_id(),
                     retailer_id: st.retailer.id.0.clone(),
-                    user_id: u.id.0.clone(),
+                    user_id: u.id.clone(),
                     time_in: start,
                     time_out: Some(start + Duration::hours(8)),
                     created_at: start,
                     updated_at: start + Duration::hours(8),
-                    updated_by: u.id.0.clone(),
+                    updated_by: u.id.clone(),
                     version: 0,
                 };
                 st.upsert(|s| &mut s.shifts, sh);
@@ -635,7 +646,7 @@ pub(crate) fn build_sale(
     st: &mut State,
     outlet: &OutletRow,
     register: &RegisterRow,
-    users: &[User],
+    users: &[UserRow],
     items: Vec<LineItem>,
     customer: Option<CustomerId>,
     at: DateTime<Utc>,
@@ -690,9 +701,9 @@ pub(crate) fn build_sale(
         // The outlet's first cashier rings the sale up (or any user when none is restricted to it).
         user_id: users
             .iter()
-            .find(|u| u.restricted_outlet_ids.iter().any(|r| r.0 == outlet.id))
+            .find(|u| u.restricted_outlet_ids.contains(&outlet.id))
             .or_else(|| users.first())
-            .map(|u| u.id.clone()),
+            .map(|u| UserId(u.id.clone())),
         // A sale without a customer belongs to the store's walk-in customer, as on the real API.
         customer_id: Some(customer.unwrap_or_else(|| ensure_walkin(st))),
         invoice_number: Some(invoice.clone()),

@@ -31,7 +31,6 @@ macro_rules! record {
 }
 
 record! {
-    User => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
     Product => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
     Inventory => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
     Customer => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
@@ -147,7 +146,7 @@ pub struct State {
     pub(crate) retailer: Retailer,
     pub(crate) outlets: Table<OutletRow>,
     pub(crate) registers: Table<RegisterRow>,
-    pub(crate) users: Table<User>,
+    pub(crate) users: Table<UserRow>,
     pub(crate) products: Table<Product>,
     pub(crate) inventory: Table<Inventory>,
     pub(crate) customers: Table<Customer>,
@@ -224,8 +223,8 @@ impl State {
         View::new(&self.registers)
     }
     /// Users.
-    pub fn users(&self) -> &Table<User> {
-        &self.users
+    pub fn users(&self) -> View<'_, UserRow, User> {
+        View::new(&self.users)
     }
     /// Products.
     pub fn products(&self) -> &Table<Product> {
