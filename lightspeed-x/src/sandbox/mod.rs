@@ -66,7 +66,7 @@ pub use oracle::SpecViolation;
 pub use pos_http::sandbox::{FaultConfig, FaultHandle, ServedStats};
 pub use records::{
     ApiRecord, ConsignmentProductRow, ConsignmentRow, OutletRow, PaymentTypeRow, RegisterRow,
-    RoleRow, ShiftRow, TaxRateRow, TaxRow, UserRow, View,
+    RoleRow, ShiftRow, TaxRateRow, TaxRow, UserRow, View, WebhookRow,
 };
 pub use seed::DemoData;
 pub use state::{Delivery, Record, State, Table};
@@ -205,7 +205,7 @@ async fn deliver_loop(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Event
             Ok(st) => (
                 st.webhooks
                     .iter()
-                    .filter(|(_, w)| w.active && w.kind == event.kind)
+                    .filter(|(_, w)| w.active && w.kind == event.kind.as_str())
                     .map(|(id, w)| (id.clone(), w.url.clone()))
                     .collect::<Vec<_>>(),
                 st.retailer.domain_prefix.clone(),

@@ -547,3 +547,41 @@ pub struct UserRow {
     pub(crate) deleted_at: Option<DateTime<Utc>>,
     pub(crate) version: i64,
 }
+
+/// The webhook event types the store sends (2.0 BETA).
+pub(crate) const WEBHOOK_TYPES: [&str; 7] = [
+    "sale.update",
+    "product.update",
+    "customer.update",
+    "inventory.update",
+    "register_closure.create",
+    "consignment.send",
+    "consignment.receive",
+];
+
+/// A webhook subscription as the 2.0 BETA API shapes it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WebhookRow {
+    pub(crate) id: String,
+    pub(crate) retailer_id: String,
+    pub(crate) user_id: Option<String>,
+    pub(crate) url: String,
+    pub(crate) active: bool,
+    /// The event type (`sale.update`, ...).
+    #[serde(rename = "type")]
+    pub(crate) kind: String,
+}
+
+/// The body of `POST /webhooks` (validated against the spec before it is read).
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct WebhookInput {
+    pub(crate) url: String,
+    #[serde(default = "yes")]
+    pub(crate) active: bool,
+    #[serde(rename = "type")]
+    pub(crate) kind: String,
+}
+
+fn yes() -> bool {
+    true
+}

@@ -7,7 +7,6 @@ use super::records::ApiRecord;
 use super::state::{IssuedToken, Record, State, Table};
 use super::{Shared, hooks};
 use crate::decode::parse_timestamp;
-use crate::enums::WebhookType;
 use crate::ids::*;
 use crate::models::*;
 use axum::Router;
@@ -951,11 +950,11 @@ async fn list_webhooks(AxState(shared): S, headers: HeaderMap) -> Response {
 async fn create_webhook(AxState(shared): S, headers: HeaderMap, body: Bytes) -> Response {
     let run = || -> Result<Response, Response> {
         authorize(&shared, &headers)?;
-        let req: WebhookRequest = parse_body(&body)?;
+        let req: super::records::WebhookInput = parse_body(&body)?;
         if req.url.len() < 3 || url::Url::parse(&req.url).is_err() {
             return Err(error(StatusCode::BAD_REQUEST, "url is invalid"));
         }
-        if matches!(req.kind, WebhookType::Other(_)) {
+        if !super::records::WEBHOOK_TYPES.contains(&req.kind.as_str()) {
             return Err(error(StatusCode::BAD_REQUEST, "type is invalid"));
         }
         let mut st = lock(&shared)?;
@@ -969,15 +968,15 @@ async fn create_webhook(AxState(shared): S, headers: HeaderMap, body: Bytes) -> 
                 "A webhook with this type and URL already exists.",
             ));
         }
-        let hook = Webhook {
-            id: WebhookId(st.new_id()),
-            retailer_id: Some(st.retailer.id.clone()),
+        let hook = super::records::WebhookRow {
+            id: st.new_id(),
+            retailer_id: st.retailer.id.0.clone(),
             user_id: None,
             url: req.url,
             active: req.active,
             kind: req.kind,
         };
-        st.webhooks.insert(hook.id.0.clone(), hook.clone());
+        st.webhooks.insert(hook.id.clone(), hook.clone());
         Ok(data(StatusCode::CREATED, super::shape::webhook(&hook)))
     };
     run().unwrap_or_else(|e| e)

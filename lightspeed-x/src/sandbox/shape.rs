@@ -8,7 +8,6 @@
 use super::records::ApiRecord;
 use super::routes::{Kind, Ver};
 use super::state::State;
-use crate::models::Webhook;
 use serde_json::{Map, Value, json};
 
 /// The placeholder image the real API sends for a product without one.
@@ -485,15 +484,8 @@ pub(crate) fn retailer(st: &State, v: Ver) -> Value {
 }
 
 /// A webhook subscription in the API shape (`id`, `retailer_id`, `user_id`, `url`, `active`, `type`).
-pub(crate) fn webhook(w: &Webhook) -> Value {
-    json!({
-        "id": w.id.0,
-        "retailer_id": w.retailer_id.as_ref().map(|r| r.0.clone()),
-        "user_id": w.user_id,
-        "url": w.url,
-        "active": w.active,
-        "type": w.kind.as_str(),
-    })
+pub(crate) fn webhook(w: &super::records::WebhookRow) -> Value {
+    serde_json::to_value(w).unwrap_or(Value::Null)
 }
 
 /// `GET /outlet_taxes` rows: per-outlet tax overrides of single products. The sandbox's products

@@ -156,7 +156,7 @@ pub struct State {
     pub(crate) consignments: Table<ConsignmentRow>,
     pub(crate) consignment_products: HashMap<String, Table<ConsignmentProductRow>>,
     pub(crate) shifts: Table<ShiftRow>,
-    pub(crate) webhooks: BTreeMap<String, Webhook>,
+    pub(crate) webhooks: BTreeMap<String, WebhookRow>,
     pub(crate) access_tokens: HashMap<String, IssuedToken>,
     pub(crate) refresh_tokens: HashMap<String, ()>,
     pub(crate) auth_codes: HashMap<String, String>,
@@ -260,7 +260,7 @@ impl State {
     }
     /// Webhook subscriptions.
     pub fn webhooks(&self) -> Vec<Webhook> {
-        self.webhooks.values().cloned().collect()
+        self.webhooks.values().filter_map(decode).collect()
     }
     /// Stock adjustments made through 2026-07 `POST /stock_adjustments` (API-shaped JSON).
     pub fn stock_adjustments(&self) -> &[serde_json::Map<String, serde_json::Value>] {
