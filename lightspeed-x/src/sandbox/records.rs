@@ -585,3 +585,62 @@ pub(crate) struct WebhookInput {
 fn yes() -> bool {
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{DemoData, State, seed};
+    use super::*;
+
+    /// Every record the sandbox keeps decodes into the client's model for inspection (a view
+    /// that dropped undecodable rows would hide a mismatch).
+    #[test]
+    fn seeded_records_decode_into_client_models() {
+        let mut st = State::default();
+        seed::seed(&mut st, &DemoData::default(), "demo");
+        assert!(!st.shifts.is_empty() && !st.users.is_empty() && !st.outlets.is_empty());
+        assert_eq!(st.shifts().live().len(), st.shifts.len());
+        assert_eq!(st.taxes().live().len(), st.taxes.len());
+        assert_eq!(st.payment_types().live().len(), st.payment_types.len());
+        assert_eq!(st.consignments().live().len(), st.consignments.len());
+        assert_eq!(st.registers().live().len(), st.registers.len());
+        assert_eq!(st.outlets().live().len(), st.outlets.len());
+        assert_eq!(st.users().live().len(), st.users.len());
+        let lines: usize = st.consignment_products.values().map(Table::len).sum();
+        let decoded: usize = st
+            .consignment_products
+            .values()
+            .map(|t| {
+                View::<_, crate::models::ConsignmentProduct>::new(t)
+                    .live()
+                    .len()
+            })
+            .sum();
+        assert!(lines > 0, "the demo store has consignment lines");
+        assert_eq!(decoded, lines);
+        let outlet = &st.outlets().live()[0];
+        let row = st.outlets.get(outlet.id.as_str()).unwrap();
+        assert_eq!(outlet.time_zone, Some(row.time_zone));
+        let tax = st
+            .taxes()
+            .live()
+            .into_iter()
+            .find(|t| t.is_default)
+            .unwrap();
+        assert_eq!(tax.total_rate(), Decimal::new(15, 2));
+    }
+
+    /// Money the spec types as `number` is sent as a JSON number with the exact digits.
+    #[test]
+    fn numbers_keep_their_digits() {
+        let rate = TaxRateRow {
+            id: "r".into(),
+            name: "GST".into(),
+            rate: Decimal::new(1500, 4),
+            display_name: "GST".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&rate).unwrap(),
+            r#"{"id":"r","name":"GST","rate":0.15,"display_name":"GST"}"#
+        );
+    }
+}
