@@ -120,8 +120,8 @@ pub(crate) async fn create_stock_adjustments(
             .users
             .live()
             .into_iter()
-            .find(|u| u.account_type == Some(crate::enums::AccountType::Admin))
-            .map(|u| u.id.0)
+            .find(|u| u.account_type == "admin")
+            .map(|u| u.id)
             .unwrap_or_default();
         // Everything is checked before anything changes: a batch is all or nothing.
         let mut planned = Vec::new();

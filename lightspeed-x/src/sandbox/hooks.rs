@@ -118,7 +118,7 @@ pub(crate) fn inventory_event(st: &State, i: &Inventory) -> Event {
     {
         map.insert(
             "outlet".into(),
-            json!({ "id": o.id, "name": o.name, "time_zone": o.time_zone.map(|t| t.name()) }),
+            json!({ "id": o.id, "name": o.name, "time_zone": o.time_zone.name() }),
         );
         map.insert("version".into(), json!(i.version));
     }

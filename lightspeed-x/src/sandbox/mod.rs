@@ -56,6 +56,7 @@
 mod adjustments;
 mod hooks;
 mod oracle;
+mod records;
 mod routes;
 mod seed;
 mod shape;
@@ -63,6 +64,10 @@ mod state;
 
 pub use oracle::SpecViolation;
 pub use pos_http::sandbox::{FaultConfig, FaultHandle, ServedStats};
+pub use records::{
+    ApiRecord, ConsignmentProductRow, ConsignmentRow, OutletRow, PaymentTypeRow, RegisterRow,
+    RoleRow, ShiftRow, TaxRateRow, TaxRow, UserRow, View, WebhookRow,
+};
 pub use seed::DemoData;
 pub use state::{Delivery, Record, State, Table};
 
@@ -200,7 +205,7 @@ async fn deliver_loop(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Event
             Ok(st) => (
                 st.webhooks
                     .iter()
-                    .filter(|(_, w)| w.active && w.kind == event.kind)
+                    .filter(|(_, w)| w.active && w.kind == event.kind.as_str())
                     .map(|(id, w)| (id.clone(), w.url.clone()))
                     .collect::<Vec<_>>(),
                 st.retailer.domain_prefix.clone(),
@@ -455,7 +460,7 @@ impl Sandbox {
             let r = st
                 .registers
                 .all()
-                .find(|r| r.outlet_id.as_ref() == Some(outlet))?
+                .find(|r| r.outlet_id == outlet.0)?
                 .clone();
             let users = st.users.live();
             let pts = st.payment_types.live();
@@ -469,7 +474,7 @@ impl Sandbox {
                 items.push(LineItem {
                     id: LineItemId(st.new_id()),
                     product_id: Some(p.id.clone()),
-                    tax_id: tax.as_ref().map(|t| t.id.clone()),
+                    tax_id: tax.as_ref().map(|t| TaxId(t.id.clone())),
                     quantity: *qty,
                     price,
                     price_total: (price * qty).round_dp(5),
@@ -520,22 +525,16 @@ impl Sandbox {
     /// Adds an outlet in a time zone, with one register.
     pub fn add_outlet(&self, name: &str, time_zone: chrono_tz::Tz) -> Outlet {
         let mut st = self.lock();
-        let o = Outlet {
-            id: OutletId(st.new_id()),
-            name: name.to_owned(),
-            time_zone: Some(time_zone),
-            display_prices: Some(crate::enums::DisplayPrices::Inclusive),
-            ..Default::default()
-        };
+        let o = records::OutletRow::new(st.new_id(), name.to_owned(), time_zone);
         let o = st.upsert(|s| &mut s.outlets, o);
-        let r = Register {
-            id: RegisterId(st.new_id()),
-            name: format!("{name} Register 1"),
-            outlet_id: Some(o.id.clone()),
-            invoice_prefix: Some(name.chars().take(3).collect::<String>().to_uppercase()),
-            is_open: true,
-            ..Default::default()
-        };
+        let mut r = records::RegisterRow::new(
+            st.new_id(),
+            format!("{name} Register 1"),
+            o.id.clone(),
+            name.chars().take(3).collect::<String>().to_uppercase(),
+        );
+        r.invoice_sequence = 0;
+        r.receipt_template_id = shape::stable_id(&st, "receipt-template");
         st.upsert(|s| &mut s.registers, r);
         // Existing products get an empty stock record at the new outlet, as on the real store.
         let products: Vec<ProductId> = st.products.live().into_iter().map(|p| p.id).collect();
@@ -543,12 +542,12 @@ impl Sandbox {
             let rec = Inventory {
                 id: InventoryId(st.new_id()),
                 product_id: pid,
-                outlet_id: o.id.clone(),
+                outlet_id: OutletId(o.id.clone()),
                 ..Default::default()
             };
             st.upsert(|s| &mut s.inventory, rec);
         }
-        o
+        records::decode(&o).unwrap_or_default()
     }
 
     /// Adds a product (or a family of variants) as `POST /api/2.0/products` would; returns the ids.
@@ -587,18 +586,19 @@ impl Sandbox {
         time_out: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Shift {
         let mut st = self.lock();
-        let sh = Shift {
-            id: ShiftId(st.new_id()),
-            retailer_id: Some(st.retailer.id.clone()),
-            user_id: Some(user.clone()),
-            time_in: Some(time_in),
+        let sh = records::ShiftRow {
+            id: st.new_id(),
+            retailer_id: st.retailer.id.0.clone(),
+            user_id: user.0.clone(),
+            time_in,
             time_out,
-            created_at: Some(time_in),
-            updated_at: Some(time_out.unwrap_or(time_in)),
-            updated_by: Some(user.clone()),
-            ..Default::default()
+            created_at: time_in,
+            updated_at: time_out.unwrap_or(time_in),
+            updated_by: user.0.clone(),
+            version: 0,
         };
-        st.upsert(|s| &mut s.shifts, sh)
+        let sh = st.upsert(|s| &mut s.shifts, sh);
+        records::decode(&sh).unwrap_or_default()
     }
 
     /// Changes a customer as if edited on the POS (bumps its version; `customer.update` fires).

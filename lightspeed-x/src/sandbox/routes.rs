@@ -3,10 +3,10 @@
 // Handlers return the API's error response as the `Err` value; its size does not matter here.
 #![allow(clippy::result_large_err)]
 
+use super::records::ApiRecord;
 use super::state::{IssuedToken, Record, State, Table};
 use super::{Shared, hooks};
 use crate::decode::parse_timestamp;
-use crate::enums::WebhookType;
 use crate::ids::*;
 use crate::models::*;
 use axum::Router;
@@ -17,7 +17,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use chrono::Utc;
 use rust_decimal::Decimal;
-use serde::Serialize;
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -285,13 +284,7 @@ fn q_int(q: &[(String, String)], key: &str) -> Result<Option<i64>, Response> {
 
 /// A version-cursor page: `{"data": [...], "version": {"min", "max"}}`; an empty page repeats the
 /// cursor it was asked for (the real API always sends `version`).
-fn page_json<T: Record + Serialize>(
-    st: &State,
-    rows: Vec<T>,
-    after: i64,
-    v: Ver,
-    kind: Kind,
-) -> Response {
+fn page_json<T: ApiRecord>(st: &State, rows: Vec<T>, after: i64, v: Ver, kind: Kind) -> Response {
     let (min, max) = if rows.is_empty() {
         (after, after)
     } else {
@@ -325,7 +318,7 @@ fn cursor(q: &[(String, String)], max: usize) -> Result<(i64, Option<i64>, usize
     Ok((after, before, size))
 }
 
-fn cursor_page<T: Record + Serialize>(
+fn cursor_page<T: ApiRecord>(
     st: &State,
     table: &Table<T>,
     q: &[(String, String)],
@@ -345,7 +338,7 @@ fn cursor_page<T: Record + Serialize>(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn list<T: Record + Serialize>(
+async fn list<T: ApiRecord>(
     AxState(shared): S,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
@@ -363,7 +356,7 @@ async fn list<T: Record + Serialize>(
     run().unwrap_or_else(|e| e)
 }
 
-async fn one<T: Record + Serialize>(
+async fn one<T: ApiRecord>(
     AxState(shared): S,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -402,7 +395,7 @@ async fn me(AxState(shared): S, headers: HeaderMap, v: Ver) -> Response {
             .users
             .live()
             .into_iter()
-            .find(|u| u.account_type == Some(crate::enums::AccountType::Admin))
+            .find(|u| u.account_type == "admin")
             .ok_or_else(|| error(StatusCode::NOT_FOUND, "user not found"))?;
         Ok(data(
             StatusCode::OK,
@@ -446,10 +439,9 @@ async fn consignments(
         let st = lock(&shared)?;
         let mut t = Table::default();
         for c in st.consignments.all() {
-            let keep = q_get(&q, "type").is_none_or(|v| c.kind.as_str() == v)
-                && q_get(&q, "status").is_none_or(|v| c.status.as_str() == v)
-                && q_get(&q, "outlet_id")
-                    .is_none_or(|v| c.outlet_id.as_ref().is_some_and(|o| o.0 == v));
+            let keep = q_get(&q, "type").is_none_or(|v| c.kind == v)
+                && q_get(&q, "status").is_none_or(|v| c.status == v)
+                && q_get(&q, "outlet_id").is_none_or(|v| c.outlet_id == v);
             if keep {
                 t.put(c.clone());
             }
@@ -958,11 +950,11 @@ async fn list_webhooks(AxState(shared): S, headers: HeaderMap) -> Response {
 async fn create_webhook(AxState(shared): S, headers: HeaderMap, body: Bytes) -> Response {
     let run = || -> Result<Response, Response> {
         authorize(&shared, &headers)?;
-        let req: WebhookRequest = parse_body(&body)?;
+        let req: super::records::WebhookInput = parse_body(&body)?;
         if req.url.len() < 3 || url::Url::parse(&req.url).is_err() {
             return Err(error(StatusCode::BAD_REQUEST, "url is invalid"));
         }
-        if matches!(req.kind, WebhookType::Other(_)) {
+        if !super::records::WEBHOOK_TYPES.contains(&req.kind.as_str()) {
             return Err(error(StatusCode::BAD_REQUEST, "type is invalid"));
         }
         let mut st = lock(&shared)?;
@@ -976,15 +968,15 @@ async fn create_webhook(AxState(shared): S, headers: HeaderMap, body: Bytes) -> 
                 "A webhook with this type and URL already exists.",
             ));
         }
-        let hook = Webhook {
-            id: WebhookId(st.new_id()),
-            retailer_id: Some(st.retailer.id.clone()),
+        let hook = super::records::WebhookRow {
+            id: st.new_id(),
+            retailer_id: st.retailer.id.0.clone(),
             user_id: None,
             url: req.url,
             active: req.active,
             kind: req.kind,
         };
-        st.webhooks.insert(hook.id.0.clone(), hook.clone());
+        st.webhooks.insert(hook.id.clone(), hook.clone());
         Ok(data(StatusCode::CREATED, super::shape::webhook(&hook)))
     };
     run().unwrap_or_else(|e| e)

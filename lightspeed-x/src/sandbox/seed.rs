@@ -1,6 +1,7 @@
 //! Deterministic demo data: outlets in several time zones, products with variants, customers with
 //! and without company names, days of sales (returns, voided and parked ones included) and shifts.
 
+use super::records::*;
 use super::state::State;
 use crate::enums::*;
 use crate::ids::*;
@@ -80,7 +81,12 @@ pub(crate) fn insert_product(st: &mut State, input: &ProductCreate) -> Vec<Produ
             }
         };
     let family = ProductId(st.new_id());
-    let outlets: Vec<OutletId> = st.outlets.live().into_iter().map(|o| o.id).collect();
+    let outlets: Vec<OutletId> = st
+        .outlets
+        .all()
+        .filter(|o| o.deleted_at.is_none())
+        .map(|o| OutletId(o.id.clone()))
+        .collect();
     let base = |st: &mut State, id: ProductId| Product {
         id,
         family_id: Some(family.clone()),
@@ -243,60 +249,53 @@ pub(crate) fn seed(st: &mut State, demo: &DemoData, domain_prefix: &str) {
         (no_tax.clone(), "No Tax", 0, false),
         (gst.clone(), "GST", 15, true),
     ] {
-        let t = Tax {
-            id: id.clone(),
+        let t = TaxRow {
+            id: id.0.clone(),
             name: name.into(),
-            display_name: Some(name.into()),
+            display_name: name.into(),
             is_default: default,
-            rates: vec![TaxRate {
-                id: TaxRateId(st.new_id()),
+            rates: vec![TaxRateRow {
+                id: st.new_id(),
                 name: name.into(),
-                display_name: Some(name.into()),
+                display_name: name.into(),
                 rate: Decimal::new(rate, 2),
             }],
-            ..Default::default()
+            deleted_at: None,
+            version: 0,
         };
         st.upsert(|s| &mut s.taxes, t);
     }
     st.retailer.no_tax_group_id = Some(no_tax);
     let mut payment_types = Vec::new();
     for (name, type_id) in [("Cash", 1), ("EFTPOS", 3), ("Store Credit", 8)] {
-        let p = PaymentType {
-            id: PaymentTypeId(st.new_id()),
+        let p = PaymentTypeRow {
+            id: st.new_id(),
             name: name.into(),
             type_id,
-            ..Default::default()
+            deleted_at: None,
+            version: 0,
         };
         payment_types.push(st.upsert(|s| &mut s.payment_types, p));
     }
     // Outlets, registers, users.
     let mut outlets = Vec::new();
     for (name, tz) in &demo.outlets {
-        let o = Outlet {
-            id: OutletId(st.new_id()),
-            name: name.clone(),
-            time_zone: Some(*tz),
-            default_tax_id: Some(gst.clone()),
-            currency: Some("NZD".into()),
-            currency_symbol: Some("$".into()),
-            display_prices: Some(DisplayPrices::Inclusive),
-            physical_city: name.split_whitespace().next().map(str::to_owned),
-            ..Default::default()
-        };
+        let mut o = OutletRow::new(st.new_id(), name.clone(), *tz);
+        o.default_tax_id = Some(gst.0.clone());
+        o.currency = Some("NZD".into());
+        o.currency_symbol = Some("$".into());
+        o.physical_city = name.split_whitespace().next().unwrap_or("").to_owned();
         outlets.push(st.upsert(|s| &mut s.outlets, o));
     }
     let mut registers = Vec::new();
     for o in &outlets {
-        let r = Register {
-            id: RegisterId(st.new_id()),
-            name: format!("{} Register 1", o.name),
-            outlet_id: Some(o.id.clone()),
-            invoice_prefix: Some(o.name.chars().take(3).collect::<String>().to_uppercase()),
-            invoice_sequence: 1,
-            is_open: true,
-            print_receipt: true,
-            ..Default::default()
-        };
+        let mut r = RegisterRow::new(
+            st.new_id(),
+            format!("{} Register 1", o.name),
+            o.id.clone(),
+            o.name.chars().take(3).collect::<String>().to_uppercase(),
+        );
+        r.receipt_template_id = super::shape::stable_id(st, "receipt-template");
         registers.push(st.upsert(|s| &mut s.registers, r));
     }
     st.retailer.discount_product_id = None;
@@ -310,23 +309,34 @@ pub(crate) fn seed(st: &mut State, demo: &DemoData, domain_prefix: &str) {
             staff.push((
                 format!("cashier{}{k}", n + 1),
                 AccountType::Cashier,
-                vec![o.id.clone()],
+                vec![OutletId(o.id.clone())],
             ));
         }
     }
     let mut users = Vec::new();
     for (name, kind, restricted) in staff {
-        let u = User {
-            id: UserId(st.new_id()),
-            display_name: Some(format!("Demo {name}")),
-            email: Some(format!("{name}@demo.example")),
+        let created = local(first_tz, demo.end_date, 0, 0) - Duration::days(400);
+        let u = UserRow {
+            id: st.new_id(),
+            display_name: format!("Demo {name}"),
+            email: format!("{name}@demo.example"),
+            email_verified_at: None,
             is_primary_user: name == "admin",
             username: name,
-            account_type: Some(kind),
+            account_type: kind.as_str().to_owned(),
+            roles: Vec::new(),
             enabled: true,
-            restricted_outlet_ids: restricted,
-            created_at: Some(local(first_tz, demo.end_date, 0, 0) - Duration::days(400)),
-            ..Default::default()
+            restricted_outlet_id: None,
+            restricted_outlet_ids: restricted.into_iter().map(|o| o.0).collect(),
+            permissions: Vec::new(),
+            target_daily: Decimal::ZERO,
+            target_weekly: Decimal::ZERO,
+            target_monthly: Decimal::ZERO,
+            seen_at: created,
+            created_at: created,
+            updated_at: created,
+            deleted_at: None,
+            version: 0,
         };
         users.push(st.upsert(|s| &mut s.users, u));
     }
@@ -352,7 +362,7 @@ pub(crate) fn seed(st: &mut State, demo: &DemoData, domain_prefix: &str) {
             outlets
                 .iter()
                 .map(|o| InventoryLevel {
-                    outlet_id: o.id.clone(),
+                    outlet_id: OutletId(o.id.clone()),
                     current_amount: Some(Decimal::from(rng.random_range(0..40))),
                     reorder_point: Some(Decimal::from(5)),
                     reorder_amount: Some(Decimal::from(20)),
@@ -437,28 +447,28 @@ pub(crate) fn seed(st: &mut State, demo: &DemoData, domain_prefix: &str) {
     for d in (1..=demo.days).rev() {
         let day = demo.end_date - Duration::days(i64::from(d));
         for (oi, o) in outlets.iter().enumerate() {
-            let tz = o.time_zone.unwrap_or(chrono_tz::UTC);
+            let tz = o.time_zone;
             let Some(register) = registers.get(oi) else {
                 continue;
             };
             // Shifts: the outlet's two cashiers, staggered.
-            let cashiers: Vec<User> = users
+            let cashiers: Vec<UserRow> = users
                 .iter()
                 .filter(|u| u.restricted_outlet_ids.contains(&o.id))
                 .cloned()
                 .collect();
             for (ui, u) in cashiers.iter().enumerate() {
                 let start = local(tz, day, 8 + ui as u32, 0);
-                let sh = Shift {
-                    id: ShiftId(st.new_id()),
-                    retailer_id: Some(st.retailer.id.clone()),
-                    user_id: Some(u.id.clone()),
-                    time_in: Some(start),
+                let sh = ShiftRow {
+                    id: st.new_id(),
+                    retailer_id: st.retailer.id.0.clone(),
+                    user_id: u.id.clone(),
+                    time_in: start,
                     time_out: Some(start + Duration::hours(8)),
-                    created_at: Some(start),
-                    updated_at: Some(start + Duration::hours(8)),
-                    updated_by: Some(u.id.clone()),
-                    ..Default::default()
+                    created_at: start,
+                    updated_at: start + Duration::hours(8),
+                    updated_by: u.id.clone(),
+                    version: 0,
                 };
                 st.upsert(|s| &mut s.shifts, sh);
             }
@@ -558,42 +568,55 @@ pub(crate) fn seed(st: &mut State, demo: &DemoData, domain_prefix: &str) {
             (
                 ConsignmentType::Outlet,
                 ConsignmentStatus::Sent,
-                Some(second.id.clone()),
+                Some(OutletId(second.id.clone())),
             ),
         ] {
-            let c = Consignment {
-                id: ConsignmentId(st.new_id()),
-                outlet_id: Some(first.id.clone()),
+            let received = status == ConsignmentStatus::Received;
+            let c = ConsignmentRow {
+                id: st.new_id(),
+                outlet_id: first.id.clone(),
                 name: format!("{kind} {}", at.format("%Y-%m-%d")),
-                consignment_date: Some(at),
-                received_at: (status == ConsignmentStatus::Received)
-                    .then_some(at + Duration::days(1)),
-                kind,
-                status,
-                source_outlet_id: source,
-                created_at: Some(at),
-                updated_at: Some(at),
-                ..Default::default()
+                consignment_date: at,
+                due_at: None,
+                received_at: received.then_some(at + Duration::days(1)),
+                kind: kind.as_str().to_owned(),
+                status: status.as_str().to_owned(),
+                supplier_id: None,
+                source_outlet_id: source.map(|o| o.0),
+                supplier_invoice: None,
+                reference: None,
+                total_count_gain: None,
+                total_cost_gain: None,
+                total_count_loss: None,
+                total_cost_loss: None,
+                created_at: at,
+                updated_at: at,
+                deleted_at: None,
+                version: 0,
             };
             let c = st.upsert(|s| &mut s.consignments, c);
             let mut lines = super::state::Table::default();
             for p in sellable.iter().take(3) {
                 let v = st.next_version();
-                lines.put(ConsignmentProduct {
-                    product_id: p.id.clone(),
+                lines.put(ConsignmentProductRow {
+                    product_id: p.id.0.clone(),
                     product_sku: p.sku.clone(),
                     count: Some(Decimal::from(10)),
-                    received: (c.status == ConsignmentStatus::Received).then(|| Decimal::from(10)),
+                    received: if received {
+                        Decimal::from(10)
+                    } else {
+                        Decimal::ZERO
+                    },
                     cost: p.supply_price,
                     is_included: true,
-                    status: Some("SUCCESS".into()),
+                    status: "SUCCESS".into(),
                     created_at: c.created_at,
                     updated_at: c.updated_at,
-                    version: Some(Version(v)),
-                    ..Default::default()
+                    deleted_at: None,
+                    version: v,
                 });
             }
-            st.consignment_products.insert(c.id.0.clone(), lines);
+            st.consignment_products.insert(c.id.clone(), lines);
         }
     }
 }
@@ -621,28 +644,24 @@ pub(crate) fn ensure_walkin(st: &mut State) -> CustomerId {
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn build_sale(
     st: &mut State,
-    outlet: &Outlet,
-    register: &Register,
-    users: &[User],
+    outlet: &OutletRow,
+    register: &RegisterRow,
+    users: &[UserRow],
     items: Vec<LineItem>,
     customer: Option<CustomerId>,
     at: DateTime<Utc>,
     status: SaleStatus,
     state: SaleState,
-    payment_types: &[PaymentType],
+    payment_types: &[PaymentTypeRow],
 ) -> Sale {
     let total_price: Decimal = items.iter().map(|l| l.price_total).sum();
     let total_tax: Decimal = items.iter().map(|l| l.tax_total).sum();
     let invoice = {
-        let Some(r) = st.registers.get_mut(register.id.as_str()) else {
+        let Some(r) = st.registers.get_mut(&register.id) else {
             return Sale::default();
         };
         r.invoice_sequence += 1;
-        format!(
-            "{}{}",
-            r.invoice_prefix.clone().unwrap_or_default(),
-            r.invoice_sequence
-        )
+        format!("{}{}", r.invoice_prefix, r.invoice_sequence)
     };
     let mut payments = Vec::new();
     if state == SaleState::Closed
@@ -651,9 +670,9 @@ pub(crate) fn build_sale(
         payments.push(Payment {
             id: PaymentId(st.new_id()),
             name: Some(pt.name.clone()),
-            register_id: Some(register.id.clone()),
-            outlet_id: Some(outlet.id.clone()),
-            retailer_payment_type_id: Some(pt.id.clone()),
+            register_id: Some(RegisterId(register.id.clone())),
+            outlet_id: Some(OutletId(outlet.id.clone())),
+            retailer_payment_type_id: Some(PaymentTypeId(pt.id.clone())),
             payment_type_id: Some(pt.type_id.to_string()),
             payment_date: Some(at),
             amount: total_price + total_tax,
@@ -669,7 +688,7 @@ pub(crate) fn build_sale(
                 .live()
                 .into_iter()
                 .find(|t| t.is_default)
-                .map(|t| t.id.0),
+                .map(|t| t.id),
             name: Some("GST".into()),
             rate: Some(Decimal::new(15, 2)),
             amount: total_tax,
@@ -677,14 +696,14 @@ pub(crate) fn build_sale(
     };
     Sale {
         id: SaleId(st.new_id()),
-        outlet_id: Some(outlet.id.clone()),
-        register_id: Some(register.id.clone()),
+        outlet_id: Some(OutletId(outlet.id.clone())),
+        register_id: Some(RegisterId(register.id.clone())),
         // The outlet's first cashier rings the sale up (or any user when none is restricted to it).
         user_id: users
             .iter()
             .find(|u| u.restricted_outlet_ids.contains(&outlet.id))
             .or_else(|| users.first())
-            .map(|u| u.id.clone()),
+            .map(|u| UserId(u.id.clone())),
         // A sale without a customer belongs to the store's walk-in customer, as on the real API.
         customer_id: Some(customer.unwrap_or_else(|| ensure_walkin(st))),
         invoice_number: Some(invoice.clone()),

@@ -5,10 +5,9 @@
 //! has nothing: `null` where nullable, a placeholder image, the walk-in customer, ...). The 2026-07
 //! shapes are built from the 2.0 ones (sales, inventory and payment types differ most).
 
+use super::records::ApiRecord;
 use super::routes::{Kind, Ver};
 use super::state::State;
-use crate::models::Webhook;
-use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 /// The placeholder image the real API sends for a product without one.
@@ -48,14 +47,13 @@ pub(crate) fn default_group_id(st: &State) -> String {
 }
 
 /// A record in the API shape of a version.
-pub(crate) fn render<T: Serialize>(st: &State, kind: Kind, v: Ver, row: &T) -> Value {
+pub(crate) fn render<T: ApiRecord>(st: &State, kind: Kind, v: Ver, row: &T) -> Value {
     let mut value = serde_json::to_value(row).unwrap_or(Value::Null);
     let Some(o) = value.as_object_mut() else {
         return value;
     };
     match kind {
         Kind::Outlet => outlet(st, o, v),
-        Kind::Register => register(st, o),
         Kind::User => user(o),
         Kind::Product => product(st, o, v),
         Kind::Inventory => inventory(o, v),
@@ -63,7 +61,7 @@ pub(crate) fn render<T: Serialize>(st: &State, kind: Kind, v: Ver, row: &T) -> V
         Kind::Sale => return sale(st, o, v),
         Kind::PaymentType => payment_type(o, v),
         Kind::ConsignmentProduct => consignment_product(o),
-        Kind::Tax | Kind::Consignment | Kind::Shift => {}
+        Kind::Register | Kind::Tax | Kind::Consignment | Kind::Shift => {}
     }
     value
 }
@@ -82,7 +80,7 @@ fn outlet(st: &State, o: &mut Map<String, Value>, v: Ver) {
         json!(currency.map_or("$", |c| c.symbol.as_str())),
     );
     if let Some(tax) = st.taxes.all().find(|t| t.is_default) {
-        put_if_null(o, "default_tax_id", json!(tax.id.0));
+        put_if_null(o, "default_tax_id", json!(tax.id));
     }
     // Text the store left empty is an empty string, never null.
     put_if_null(o, "email", json!(""));
@@ -104,17 +102,8 @@ fn outlet(st: &State, o: &mut Map<String, Value>, v: Ver) {
     }
 }
 
-fn register(st: &State, o: &mut Map<String, Value>) {
-    put_if_null(o, "invoice_suffix", json!(""));
-    put_if_null(
-        o,
-        "receipt_template_id",
-        json!(stable_id(st, "receipt-template")),
-    );
-}
-
 /// A stable UUID-shaped id of a store-level object the sandbox does not model.
-fn stable_id(st: &State, what: &str) -> String {
+pub(crate) fn stable_id(st: &State, what: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in st.retailer.id.0.bytes().chain(what.bytes()) {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
@@ -495,15 +484,8 @@ pub(crate) fn retailer(st: &State, v: Ver) -> Value {
 }
 
 /// A webhook subscription in the API shape (`id`, `retailer_id`, `user_id`, `url`, `active`, `type`).
-pub(crate) fn webhook(w: &Webhook) -> Value {
-    json!({
-        "id": w.id.0,
-        "retailer_id": w.retailer_id.as_ref().map(|r| r.0.clone()),
-        "user_id": w.user_id,
-        "url": w.url,
-        "active": w.active,
-        "type": w.kind.as_str(),
-    })
+pub(crate) fn webhook(w: &super::records::WebhookRow) -> Value {
+    serde_json::to_value(w).unwrap_or(Value::Null)
 }
 
 /// `GET /outlet_taxes` rows: per-outlet tax overrides of single products. The sandbox's products

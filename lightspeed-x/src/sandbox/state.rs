@@ -1,5 +1,6 @@
 //! The sandbox's store: every object with the global version counter.
 
+use super::records::*;
 use crate::enums::WebhookType;
 use crate::ids::*;
 use crate::models::*;
@@ -30,18 +31,10 @@ macro_rules! record {
 }
 
 record! {
-    Outlet => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
-    Register => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
-    User => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
     Product => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
     Inventory => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
     Customer => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
     Sale => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
-    PaymentType => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
-    Tax => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
-    Consignment => |s| s.id.0.clone(), deleted: |d| d.deleted_at.is_some();
-    ConsignmentProduct => |s| s.product_id.0.clone(), deleted: |_d| false;
-    Shift => |s| s.id.0.clone(), deleted: |_d| false;
 }
 
 /// A collection of records keyed by id, indexed by version (a page of a version-cursor list
@@ -151,19 +144,19 @@ pub struct State {
     pub(crate) version: i64,
     pub(crate) id_counter: u64,
     pub(crate) retailer: Retailer,
-    pub(crate) outlets: Table<Outlet>,
-    pub(crate) registers: Table<Register>,
-    pub(crate) users: Table<User>,
+    pub(crate) outlets: Table<OutletRow>,
+    pub(crate) registers: Table<RegisterRow>,
+    pub(crate) users: Table<UserRow>,
     pub(crate) products: Table<Product>,
     pub(crate) inventory: Table<Inventory>,
     pub(crate) customers: Table<Customer>,
     pub(crate) sales: Table<Sale>,
-    pub(crate) payment_types: Table<PaymentType>,
-    pub(crate) taxes: Table<Tax>,
-    pub(crate) consignments: Table<Consignment>,
-    pub(crate) consignment_products: HashMap<String, Table<ConsignmentProduct>>,
-    pub(crate) shifts: Table<Shift>,
-    pub(crate) webhooks: BTreeMap<String, Webhook>,
+    pub(crate) payment_types: Table<PaymentTypeRow>,
+    pub(crate) taxes: Table<TaxRow>,
+    pub(crate) consignments: Table<ConsignmentRow>,
+    pub(crate) consignment_products: HashMap<String, Table<ConsignmentProductRow>>,
+    pub(crate) shifts: Table<ShiftRow>,
+    pub(crate) webhooks: BTreeMap<String, WebhookRow>,
     pub(crate) access_tokens: HashMap<String, IssuedToken>,
     pub(crate) refresh_tokens: HashMap<String, ()>,
     pub(crate) auth_codes: HashMap<String, String>,
@@ -222,16 +215,16 @@ impl State {
         &self.retailer
     }
     /// Outlets.
-    pub fn outlets(&self) -> &Table<Outlet> {
-        &self.outlets
+    pub fn outlets(&self) -> View<'_, OutletRow, Outlet> {
+        View::new(&self.outlets)
     }
     /// Registers.
-    pub fn registers(&self) -> &Table<Register> {
-        &self.registers
+    pub fn registers(&self) -> View<'_, RegisterRow, Register> {
+        View::new(&self.registers)
     }
     /// Users.
-    pub fn users(&self) -> &Table<User> {
-        &self.users
+    pub fn users(&self) -> View<'_, UserRow, User> {
+        View::new(&self.users)
     }
     /// Products.
     pub fn products(&self) -> &Table<Product> {
@@ -250,24 +243,24 @@ impl State {
         &self.sales
     }
     /// Payment types.
-    pub fn payment_types(&self) -> &Table<PaymentType> {
-        &self.payment_types
+    pub fn payment_types(&self) -> View<'_, PaymentTypeRow, PaymentType> {
+        View::new(&self.payment_types)
     }
     /// Taxes.
-    pub fn taxes(&self) -> &Table<Tax> {
-        &self.taxes
+    pub fn taxes(&self) -> View<'_, TaxRow, Tax> {
+        View::new(&self.taxes)
     }
     /// Consignments.
-    pub fn consignments(&self) -> &Table<Consignment> {
-        &self.consignments
+    pub fn consignments(&self) -> View<'_, ConsignmentRow, Consignment> {
+        View::new(&self.consignments)
     }
     /// Shifts.
-    pub fn shifts(&self) -> &Table<Shift> {
-        &self.shifts
+    pub fn shifts(&self) -> View<'_, ShiftRow, Shift> {
+        View::new(&self.shifts)
     }
     /// Webhook subscriptions.
     pub fn webhooks(&self) -> Vec<Webhook> {
-        self.webhooks.values().cloned().collect()
+        self.webhooks.values().filter_map(decode).collect()
     }
     /// Stock adjustments made through 2026-07 `POST /stock_adjustments` (API-shaped JSON).
     pub fn stock_adjustments(&self) -> &[serde_json::Map<String, serde_json::Value>] {
