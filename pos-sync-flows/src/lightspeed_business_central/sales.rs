@@ -43,7 +43,7 @@ use super::products::{self, ProductOptions};
 use super::{Accounts, CUSTOMER_LINKS, ITEM_LINKS, ITEM_VARIANT_LINKS};
 use sync_core::cursor::VersionCursor;
 use sync_core::fields::Fields;
-use sync_core::key::{KeyError, Keyed, OrderRef};
+use sync_core::key::{Caseless, KeyError, Keyed};
 use sync_core::run::{Flow, FlowError, RunContext};
 use sync_core::upsert::{
     Existing, OnExisting, Outcome, Planner, RecordOutcome, SourceRecord, Target, TargetError,
@@ -146,8 +146,8 @@ pub(crate) struct SaleRecord {
 }
 
 impl Keyed for SaleRecord {
-    type Key = OrderRef;
-    fn key(&self) -> Result<OrderRef, KeyError> {
+    type Key = Caseless;
+    fn key(&self) -> Result<Caseless, KeyError> {
         self.document.key.clone()
     }
 }
@@ -171,8 +171,9 @@ pub(crate) struct SalesTarget {
 }
 
 impl SalesTarget {
-    /// External document number -> (document id) among orders and invoices.
-    async fn existing(&self, refs: &[String]) -> Result<HashMap<String, String>, TargetError> {
+    /// External document number (compared as Business Central does, without case) -> document
+    /// id, among orders and invoices.
+    async fn existing(&self, refs: &[String]) -> Result<HashMap<Caseless, String>, TargetError> {
         let mut out = HashMap::new();
         if refs.is_empty() {
             return Ok(out);
@@ -197,13 +198,13 @@ impl SalesTarget {
         .map_err(TargetError::from_error)?;
         for o in orders {
             if let Some(id) = o.id {
-                out.entry(o.external_document_number.to_uppercase())
+                out.entry(Caseless::new(&o.external_document_number))
                     .or_insert(id.to_string());
             }
         }
         for i in invoices {
             if let Some(id) = i.id {
-                out.entry(i.external_document_number.to_uppercase())
+                out.entry(Caseless::new(&i.external_document_number))
                     .or_insert(id.to_string());
             }
         }
@@ -226,14 +227,14 @@ impl SalesTarget {
 
 #[async_trait]
 impl Target<SaleRecord> for SalesTarget {
-    async fn lookup(&self, keys: &[OrderRef]) -> Result<TargetIndex<OrderRef>, TargetError> {
+    async fn lookup(&self, keys: &[Caseless]) -> Result<TargetIndex<Caseless>, TargetError> {
         let refs: Vec<String> = keys.iter().map(|k| k.as_str().to_owned()).collect();
         let found = self.existing(&refs).await?;
         Ok(keys
             .iter()
             .filter_map(|k| {
                 found
-                    .get(&k.as_str().to_uppercase())
+                    .get(k)
                     .map(|id| (k.clone(), Existing::new(id.clone(), Fields::new())))
             })
             .collect())
@@ -305,7 +306,7 @@ impl Target<SaleRecord> for SalesTarget {
                     };
                     pending.retain(|&i| {
                         let Some(w) = batch.get(i) else { return false };
-                        match found.get(&w.key.as_str().to_uppercase()) {
+                        match found.get(&w.key) {
                             Some(id) => {
                                 results[i] = Some(WriteResult::ok(id.clone()));
                                 false
@@ -514,7 +515,7 @@ impl SalesFlow {
             products.get(&id).or_else(|| parents.get(&id)).cloned()
         };
         // Item numbers and variant codes of the unresolved products, looked up in bulk.
-        let mut wanted: HashMap<ProductId, (String, Option<String>)> = HashMap::new();
+        let mut wanted: HashMap<ProductId, (Caseless, Option<Caseless>)> = HashMap::new();
         let mut missing: HashMap<ProductId, String> = HashMap::new();
         for id in &unresolved {
             let Some(p) = products.get(id) else {
@@ -524,10 +525,13 @@ impl SalesFlow {
             let parent = parent_of(p);
             match products::item_ref(p, parent.as_ref(), mode) {
                 (Ok(n), None) => {
-                    wanted.insert(id.clone(), (n.upper().to_owned(), None));
+                    wanted.insert(id.clone(), (Caseless::new(n.as_str()), None));
                 }
                 (Ok(n), Some(Ok(code))) => {
-                    wanted.insert(id.clone(), (n.upper().to_owned(), Some(code)));
+                    wanted.insert(
+                        id.clone(),
+                        (Caseless::new(n.as_str()), Some(Caseless::new(code))),
+                    );
                 }
                 (Err(e), _) | (_, Some(Err(e))) => {
                     missing.insert(
@@ -537,7 +541,11 @@ impl SalesFlow {
                 }
             }
         }
-        let numbers: BTreeSet<String> = wanted.values().map(|(n, _)| n.clone()).collect();
+        // Sent as Business Central stores item numbers (upper case).
+        let numbers: BTreeSet<String> = wanted
+            .values()
+            .map(|(n, _)| n.folded().to_owned())
+            .collect();
         let scope = self.accounts.bc();
         let items = bc::lookup(
             &scope.items(),
@@ -546,14 +554,14 @@ impl SalesFlow {
             Query::new().select(["id", "number"]),
         )
         .await?;
-        let item_ids: HashMap<String, ItemId> = items
+        let item_ids: HashMap<Caseless, ItemId> = items
             .iter()
-            .filter_map(|i| i.id.map(|id| (i.number.to_uppercase(), id)))
+            .filter_map(|i| i.id.map(|id| (Caseless::new(&i.number), id)))
             .collect();
         let with_variants: BTreeSet<String> = wanted
             .values()
             .filter(|(_, c)| c.is_some())
-            .map(|(n, _)| n.clone())
+            .map(|(n, _)| n.folded().to_owned())
             .collect();
         let variants = if with_variants.is_empty() {
             Vec::new()
@@ -566,10 +574,10 @@ impl SalesFlow {
             )
             .await?
         };
-        let variant_ids: HashMap<(String, String), ItemVariantId> = variants
+        let variant_ids: HashMap<(Caseless, Caseless), ItemVariantId> = variants
             .iter()
             .filter_map(|v| {
-                v.id.map(|id| ((v.item_number.to_uppercase(), v.code.to_uppercase()), id))
+                v.id.map(|id| ((Caseless::new(&v.item_number), Caseless::new(&v.code)), id))
             })
             .collect();
         let mut to_create: Vec<Product> = Vec::new();
@@ -602,7 +610,7 @@ impl SalesFlow {
                 _ => {
                     let label = match code {
                         Some(c) => format!("{number} variant {c}"),
-                        None => number.clone(),
+                        None => number.to_string(),
                     };
                     missing.insert(id.clone(), label);
                     if let Some(p) = products.get(id) {
@@ -638,7 +646,7 @@ impl SalesFlow {
 /// What one run reads once for all its chunks: payment terms code -> id, outlet id -> time zone.
 #[derive(Default)]
 pub(crate) struct Lookups {
-    terms: Option<HashMap<String, PaymentTermId>>,
+    terms: Option<HashMap<Caseless, PaymentTermId>>,
     zones: Option<HashMap<String, chrono_tz::Tz>>,
 }
 
@@ -747,7 +755,7 @@ impl SalesFlow {
                     .list_all(Query::new().select(["id", "code"]))
                     .await?
                     .into_iter()
-                    .filter_map(|t| t.id.map(|id| (t.code.to_uppercase(), id)))
+                    .filter_map(|t| t.id.map(|id| (Caseless::new(&t.code), id)))
                     .collect()
             });
         }

@@ -13,7 +13,7 @@ use lightspeed_x::{LineItemStatus, ProductId, Sale};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 use sync_core::fields::Fields;
-use sync_core::key::{KeyError, OrderRef};
+use sync_core::key::{Caseless, KeyError, OrderRef};
 
 use super::{DocumentKind, SalesOptions};
 
@@ -60,8 +60,8 @@ pub struct SaleReferences<'a> {
     pub customer: SaleCustomer,
     /// Lightspeed product id -> its item; products not in the map are missing.
     pub items: &'a HashMap<ProductId, SaleItem>,
-    /// Business Central payment terms code (upper case) -> id.
-    pub payment_terms: &'a HashMap<String, PaymentTermId>,
+    /// Business Central payment terms code (compared without case) -> id.
+    pub payment_terms: &'a HashMap<Caseless, PaymentTermId>,
     /// The time zone of the sale's outlet (dates are the outlet's local dates; UTC when unknown).
     pub time_zone: Option<chrono_tz::Tz>,
 }
@@ -78,8 +78,9 @@ pub enum SalesDocumentInput {
 /// A sale's document: its key, the typed input sent to Business Central, and what the plan shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SalesDocument {
-    /// The external document number as a key (an error when the sale cannot have one).
-    pub key: Result<OrderRef, KeyError>,
+    /// The external document number as a key, compared without case as Business Central does
+    /// (an error when the sale cannot have one).
+    pub key: Result<Caseless, KeyError>,
     /// The input sent (deep insert with lines).
     pub input: SalesDocumentInput,
     /// The sale lines' total, tax exclusive.
@@ -123,7 +124,7 @@ pub fn local_date(at: Option<DateTime<Utc>>, tz: Option<chrono_tz::Tz>) -> Optio
     })
 }
 
-fn key_of(sale: &Sale, ext: &str) -> Result<OrderRef, KeyError> {
+fn key_of(sale: &Sale, ext: &str) -> Result<Caseless, KeyError> {
     if sale
         .invoice_number
         .as_deref()
@@ -135,7 +136,7 @@ fn key_of(sale: &Sale, ext: &str) -> Result<OrderRef, KeyError> {
             "external document number `{ext}` is longer than {MAX_EXTERNAL_DOCUMENT_NUMBER} characters"
         )))
     } else {
-        OrderRef::parse(ext)
+        OrderRef::parse(ext).map(|r| Caseless::new(r.as_str()))
     }
 }
 
@@ -186,7 +187,7 @@ pub fn build(
         .and_then(|n| options.payment_terms.get(n))
     {
         None => None,
-        Some(code) => match refs.payment_terms.get(&code.to_uppercase()) {
+        Some(code) => match refs.payment_terms.get(&Caseless::new(code)) {
             Some(id) => Some(*id),
             None => {
                 return Err(Rejected::new(format!(
@@ -492,7 +493,7 @@ mod tests {
     #[test]
     fn an_invoice_for_the_default_customer_with_payment_terms() {
         let items = items();
-        let terms = HashMap::from([("COD".to_owned(), id::<PaymentTermId>(7))]);
+        let terms = HashMap::from([(Caseless::new("COD"), id::<PaymentTermId>(7))]);
         let refs = SaleReferences {
             customer: SaleCustomer::None,
             items: &items,
@@ -656,6 +657,17 @@ mod tests {
         );
         assert_eq!(doc.line_count(), 0);
         assert!(!doc.body().contains_key("customerId"));
+    }
+
+    #[test]
+    fn keys_compare_without_case_as_business_central_does() {
+        let mut s = sale();
+        s.invoice_number = Some("ab-7".into());
+        let lower = key_of(&s, &external_document_number(&s, "ls-")).unwrap();
+        s.invoice_number = Some("AB-7".into());
+        let upper = key_of(&s, &external_document_number(&s, "LS-")).unwrap();
+        assert_eq!(lower, upper);
+        assert_eq!(lower.as_str(), "ls-ab-7");
     }
 
     #[test]
