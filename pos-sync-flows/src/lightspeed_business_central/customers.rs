@@ -604,12 +604,16 @@ impl CustomersFlow {
         let outcomes = ctx
             .upsert(&prepared.planner, prepared.records, &prepared.target)
             .await?;
-        if !ctx.is_dry_run() {
-            ctx.save_links(CUSTOMER_LINKS, &outcomes).await?;
-            if self.options.contacts {
-                ensure_contacts(&self.accounts, &records, &outcomes).await?;
-            }
-        }
+        let ctx = &*ctx;
+        super::WriteGate::of(ctx)
+            .write(|| async {
+                ctx.save_links(CUSTOMER_LINKS, &outcomes).await?;
+                if self.options.contacts {
+                    ensure_contacts(&self.accounts, &records, &outcomes).await?;
+                }
+                Ok::<(), FlowError>(())
+            })
+            .await?;
         Ok(())
     }
 }

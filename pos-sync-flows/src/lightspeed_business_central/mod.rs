@@ -105,6 +105,40 @@ impl Accounts {
     }
 }
 
+/// The one gate for the flows' writes beside the planned upserts (which the engine keeps from a
+/// dry run itself): links, item categories, contacts, and the customers and items the sales flow
+/// ensures. A dry run passes none of them, so the business rules never ask whether the run is dry.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WriteGate {
+    open: bool,
+}
+
+impl WriteGate {
+    /// The gate of this run: open unless the run is dry.
+    pub(crate) fn of(ctx: &sync_core::run::RunContext) -> Self {
+        Self {
+            open: !ctx.is_dry_run(),
+        }
+    }
+
+    /// Whether writes pass (what a closed gate kept back is reported as pending).
+    pub(crate) fn is_open(self) -> bool {
+        self.open
+    }
+
+    /// Runs `write` when the gate is open; a dry run skips it and gets `None`.
+    pub(crate) async fn write<T, E, Fut>(self, write: impl FnOnce() -> Fut) -> Result<Option<T>, E>
+    where
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        if self.open {
+            write().await.map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+}
+
 /// A flow fed by a Lightspeed version feed (customers, products, sales): what the one driver,
 /// [`run_version_feed`], asks of it.
 #[async_trait::async_trait]

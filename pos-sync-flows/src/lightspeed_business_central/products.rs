@@ -792,10 +792,10 @@ impl ProductsFlow {
         ctx: &mut RunContext,
         products: Vec<Product>,
     ) -> Result<(), FlowError> {
+        let gate = super::WriteGate::of(ctx);
         let p = prepare(&self.accounts, &self.options, products).await?;
-        if !ctx.is_dry_run() {
-            ensure_categories(&self.accounts, &p.categories).await?;
-        }
+        gate.write(|| ensure_categories(&self.accounts, &p.categories))
+            .await?;
         let Prepared {
             items,
             variants,
@@ -810,12 +810,15 @@ impl ProductsFlow {
         let variant_outcomes = ctx
             .upsert(&variant_planner, variants, &variant_target)
             .await?;
-        if !ctx.is_dry_run() {
+        let ctx = &*ctx;
+        gate.write(|| async {
             let tenant = ctx.tenant().to_owned();
             for (ns, s, t) in links(&item_members, &item_outcomes, &variant_outcomes) {
                 ctx.store().save_link(&tenant, ns, &s, &t).await?;
             }
-        }
+            Ok::<(), FlowError>(())
+        })
+        .await?;
         Ok(())
     }
 }

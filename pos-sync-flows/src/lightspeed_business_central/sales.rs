@@ -384,23 +384,30 @@ impl SalesFlow {
             .into_iter()
             .filter(|c| !customers::is_walk_in(c))
             .collect();
-        if !missing.is_empty() && !ctx.is_dry_run() {
+        if !missing.is_empty() {
             let store = ctx.store();
-            let p = customers::prepare(
-                &self.accounts,
-                &self.options.customers,
-                &**store,
-                &tenant,
-                missing,
-            )
-            .await?;
-            let records = p.records.clone();
-            let outcomes = upsert(&p.planner, p.records, &p.target).await?;
-            customers::save_links(&**store, &tenant, &outcomes).await?;
-            if self.options.customers.contacts {
-                customers::ensure_contacts(&self.accounts, &records, &outcomes).await?;
+            let ensured = super::WriteGate::of(ctx)
+                .write(|| async {
+                    let p = customers::prepare(
+                        &self.accounts,
+                        &self.options.customers,
+                        &**store,
+                        &tenant,
+                        missing,
+                    )
+                    .await?;
+                    let records = p.records.clone();
+                    let outcomes = upsert(&p.planner, p.records, &p.target).await?;
+                    customers::save_links(&**store, &tenant, &outcomes).await?;
+                    if self.options.customers.contacts {
+                        customers::ensure_contacts(&self.accounts, &records, &outcomes).await?;
+                    }
+                    Ok::<_, FlowError>(store.load_links(&tenant, CUSTOMER_LINKS, &keys).await?)
+                })
+                .await?;
+            if let Some(ensured) = ensured {
+                links = ensured;
             }
-            links = store.load_links(&tenant, CUSTOMER_LINKS, &keys).await?;
         }
         Ok(links)
     }
@@ -459,6 +466,7 @@ impl SalesFlow {
         ctx: &RunContext,
         ids: BTreeSet<ProductId>,
     ) -> Result<(HashMap<ProductId, ItemRef>, HashMap<ProductId, String>), FlowError> {
+        let gate = super::WriteGate::of(ctx);
         let tenant = ctx.tenant().to_owned();
         let store = ctx.store().clone();
         let keys: Vec<String> = ids.iter().map(|p| p.0.clone()).collect();
@@ -596,16 +604,6 @@ impl SalesFlow {
                             variant,
                         },
                     );
-                    if !ctx.is_dry_run() {
-                        store
-                            .save_link(&tenant, ITEM_LINKS, &id.0, &item.to_string())
-                            .await?;
-                        if let Some(v) = variant {
-                            store
-                                .save_link(&tenant, ITEM_VARIANT_LINKS, &id.0, &v.to_string())
-                                .await?;
-                        }
-                    }
                 }
                 _ => {
                     let label = match code {
@@ -619,18 +617,39 @@ impl SalesFlow {
                 }
             }
         }
-        if self.options.missing_items == MissingItems::Create
-            && !to_create.is_empty()
-            && !ctx.is_dry_run()
-        {
-            let outcomes = products::write_products(
-                &self.accounts,
-                &self.options.products,
-                &*store,
-                &tenant,
-                to_create,
-            )
-            .await?;
+        // The items found by number are linked for the next runs.
+        gate.write(|| async {
+            for id in &unresolved {
+                if let Some(r) = refs.get(id) {
+                    store
+                        .save_link(&tenant, ITEM_LINKS, &id.0, &r.item.to_string())
+                        .await?;
+                    if let Some(v) = r.variant {
+                        store
+                            .save_link(&tenant, ITEM_VARIANT_LINKS, &id.0, &v.to_string())
+                            .await?;
+                    }
+                }
+            }
+            Ok::<(), FlowError>(())
+        })
+        .await?;
+        let create = self.options.missing_items == MissingItems::Create && !to_create.is_empty();
+        let created = if create {
+            gate.write(|| {
+                products::write_products(
+                    &self.accounts,
+                    &self.options.products,
+                    &*store,
+                    &tenant,
+                    to_create,
+                )
+            })
+            .await?
+        } else {
+            None
+        };
+        if let Some(outcomes) = created {
             if let Some(o) = outcomes.iter().find(|o| o.outcome == Outcome::Failed) {
                 tracing::warn!(reason = ?o.reason, "an item could not be created");
             }
@@ -775,13 +794,14 @@ impl SalesFlow {
         let terms = lookups.terms.as_ref().cloned().unwrap_or_default();
         let zones = lookups.zones.as_ref().cloned().unwrap_or_default();
 
-        let dry_run = ctx.is_dry_run();
+        // What the write gate kept back (a dry run) is pending, not missing.
+        let kept_back = !super::WriteGate::of(ctx).is_open();
         let sale_items: HashMap<ProductId, SaleItem> = product_ids
             .into_iter()
             .map(|pid| {
                 let item = match (items.get(&pid), missing.get(&pid)) {
                     (Some(r), _) => SaleItem::Found(*r),
-                    _ if dry_run => SaleItem::Pending,
+                    _ if kept_back => SaleItem::Pending,
                     (None, Some(label)) => SaleItem::Missing(label.clone()),
                     (None, None) => SaleItem::Missing(pid.0.clone()),
                 };
@@ -794,7 +814,7 @@ impl SalesFlow {
                 None => SaleCustomer::None,
                 Some(c) => match customers.get(&c.0).and_then(|id| id.parse().ok()) {
                     Some(id) => SaleCustomer::Linked(id),
-                    None if dry_run => SaleCustomer::Pending,
+                    None if kept_back => SaleCustomer::Pending,
                     None => SaleCustomer::Unmatched,
                 },
             };
