@@ -26,7 +26,7 @@ pub enum KeyError {
 
 /// A type usable as a record key.
 ///
-/// Implemented by [`Email`], [`Sku`], [`OrderRef`] and `String`; implement it for your own key types.
+/// Implemented by [`Email`], [`Sku`], [`OrderRef`], [`Caseless`] and `String`; implement it for your own key types.
 pub trait Key: Clone + Ord + Hash + fmt::Debug + fmt::Display + Send + Sync + 'static {
     /// Whether the key is personal data (an e-mail address is); the activity log then stores a digest.
     fn is_personal(&self) -> bool {
@@ -297,6 +297,103 @@ text_key!(
     OrderRef,
     255
 );
+
+/// Text that the target compares without case (Business Central compares codes, item numbers
+/// and external document numbers this way): kept as given (trimmed), but equal, ordered and
+/// hashed by its upper-case form, so maps and duplicate checks keyed by it follow the target's
+/// rule with no case folding at the call sites.
+///
+/// ```
+/// use sync_core::key::Caseless;
+/// let a = Caseless::new(" ab-1 ");
+/// assert_eq!(a, Caseless::new("AB-1"));
+/// assert_eq!(a.as_str(), "ab-1");
+/// assert_eq!(a.folded(), "AB-1");
+/// ```
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub struct Caseless {
+    value: String,
+    folded: String,
+}
+
+impl Caseless {
+    /// The text, trimmed (any text is accepted; parse with a key type first to validate it).
+    pub fn new(raw: impl AsRef<str>) -> Self {
+        let value = raw.as_ref().trim();
+        Self {
+            value: value.to_owned(),
+            folded: value.to_uppercase(),
+        }
+    }
+
+    /// Parses a key value: trimmed; empty values and control characters are refused.
+    pub fn parse(raw: &str) -> Result<Self, KeyError> {
+        trimmed_non_empty(raw).map(Self::new)
+    }
+
+    /// The text as given, trimmed.
+    pub fn as_str(&self) -> &str {
+        &self.value
+    }
+
+    /// The upper-case form the comparison uses.
+    pub fn folded(&self) -> &str {
+        &self.folded
+    }
+}
+
+impl PartialEq for Caseless {
+    fn eq(&self, other: &Self) -> bool {
+        self.folded == other.folded
+    }
+}
+impl Eq for Caseless {}
+impl PartialOrd for Caseless {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Caseless {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.folded.cmp(&other.folded)
+    }
+}
+impl Hash for Caseless {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.folded.hash(state);
+    }
+}
+impl fmt::Display for Caseless {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.value)
+    }
+}
+impl fmt::Debug for Caseless {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Caseless({:?})", self.value)
+    }
+}
+impl From<String> for Caseless {
+    fn from(value: String) -> Self {
+        Self::new(value)
+    }
+}
+impl From<&str> for Caseless {
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+impl From<Caseless> for String {
+    fn from(k: Caseless) -> Self {
+        k.value
+    }
+}
+impl Key for Caseless {
+    fn canonical(&self) -> String {
+        self.folded.clone()
+    }
+}
 
 /// Parses an optional raw key value with the given parser, reporting a missing value as [`KeyError::Missing`].
 pub fn parse_opt<K>(

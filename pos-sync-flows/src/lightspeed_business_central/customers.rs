@@ -24,7 +24,6 @@ use serde_json::{Map, Value};
 use super::bc;
 use super::{Accounts, CUSTOMER_LINKS};
 use sync_core::classify::{Classifier, Customer as Classified, CustomerKind, CustomerParts};
-use sync_core::cursor::VersionCursor;
 use sync_core::fields::Fields;
 use sync_core::key::{Email, Key, KeyError, Keyed};
 use sync_core::mapping::{FieldMapping, FieldSource};
@@ -533,33 +532,54 @@ impl Flow for CustomersFlow {
     }
 
     async fn run(&self, ctx: &mut RunContext) -> Result<(), FlowError> {
-        let mut cursor: VersionCursor = ctx.cursor().await?.unwrap_or_default();
-        let after = cursor.after_number().unwrap_or(0);
-        let customers = &self.accounts.lightspeed.customers();
-        let list = customers
+        super::run_version_feed(self, ctx).await
+    }
+}
+
+#[async_trait]
+impl super::VersionFeed for CustomersFlow {
+    type Record = LsCustomer;
+    type State = ();
+
+    fn feed(&self, after: i64) -> lightspeed_x::ListRequest<LsCustomer> {
+        self.accounts
+            .lightspeed
+            .customers()
             .list()
             .after(after)
-            .page_size(self.options.page_size);
-        let mut changes = super::Changes::new(
-            ctx,
-            list,
-            |c: &LsCustomer| c.id.0.as_str(),
-            |_| true,
-            |id| async move { customers.get(&lightspeed_x::CustomerId::new(id)).await },
-        );
-        while let Some(chunk) = changes.next_chunk(ctx, self.options.chunk_size).await? {
-            let live: Vec<LsCustomer> = chunk
-                .into_iter()
-                .filter(|c| c.deleted_at.is_none() && !is_walk_in(c))
-                .collect();
-            if !live.is_empty() {
-                self.write_chunk(ctx, live).await?;
-            }
+            .page_size(self.options.page_size)
+    }
+
+    fn record_id(c: &LsCustomer) -> &str {
+        c.id.0.as_str()
+    }
+
+    async fn read(&self, id: String) -> lightspeed_x::Result<LsCustomer> {
+        self.accounts
+            .lightspeed
+            .customers()
+            .get(&lightspeed_x::CustomerId::new(id))
+            .await
+    }
+
+    fn chunk_size(&self) -> usize {
+        self.options.chunk_size
+    }
+
+    async fn write_changes(
+        &self,
+        ctx: &mut RunContext,
+        chunk: Vec<LsCustomer>,
+        _: &mut (),
+    ) -> Result<(), FlowError> {
+        let live: Vec<LsCustomer> = chunk
+            .into_iter()
+            .filter(|c| c.deleted_at.is_none() && !is_walk_in(c))
+            .collect();
+        if live.is_empty() {
+            return Ok(());
         }
-        let reached = changes.reached();
-        cursor.advance(reached.0.to_string());
-        ctx.stage_cursor(&cursor)?;
-        Ok(())
+        self.write_chunk(ctx, live).await
     }
 }
 
@@ -584,12 +604,16 @@ impl CustomersFlow {
         let outcomes = ctx
             .upsert(&prepared.planner, prepared.records, &prepared.target)
             .await?;
-        if !ctx.is_dry_run() {
-            ctx.save_links(CUSTOMER_LINKS, &outcomes).await?;
-            if self.options.contacts {
-                ensure_contacts(&self.accounts, &records, &outcomes).await?;
-            }
-        }
+        let ctx = &*ctx;
+        super::WriteGate::of(ctx)
+            .write(|| async {
+                ctx.save_links(CUSTOMER_LINKS, &outcomes).await?;
+                if self.options.contacts {
+                    ensure_contacts(&self.accounts, &records, &outcomes).await?;
+                }
+                Ok::<(), FlowError>(())
+            })
+            .await?;
         Ok(())
     }
 }

@@ -105,6 +105,95 @@ impl Accounts {
     }
 }
 
+/// The one gate for the flows' writes beside the planned upserts (which the engine keeps from a
+/// dry run itself): links, item categories, contacts, and the customers and items the sales flow
+/// ensures. A dry run passes none of them, so the business rules never ask whether the run is dry.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WriteGate {
+    open: bool,
+}
+
+impl WriteGate {
+    /// The gate of this run: open unless the run is dry.
+    pub(crate) fn of(ctx: &sync_core::run::RunContext) -> Self {
+        Self {
+            open: !ctx.is_dry_run(),
+        }
+    }
+
+    /// Whether writes pass (what a closed gate kept back is reported as pending).
+    pub(crate) fn is_open(self) -> bool {
+        self.open
+    }
+
+    /// Runs `write` when the gate is open; a dry run skips it and gets `None`.
+    pub(crate) async fn write<T, E, Fut>(self, write: impl FnOnce() -> Fut) -> Result<Option<T>, E>
+    where
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        if self.open {
+            write().await.map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+/// A flow fed by a Lightspeed version feed (customers, products, sales): what the one driver,
+/// [`run_version_feed`], asks of it.
+#[async_trait::async_trait]
+pub(crate) trait VersionFeed: Sync {
+    /// The records of the feed.
+    type Record: serde::de::DeserializeOwned
+        + lightspeed_x::models::Versioned
+        + Send
+        + Sync
+        + 'static;
+    /// What a run carries from one chunk to the next.
+    type State: Default + Send;
+
+    /// The feed of records changed after `after`.
+    fn feed(&self, after: i64) -> lightspeed_x::ListRequest<Self::Record>;
+    /// A record's id (the retry list's source id).
+    fn record_id(record: &Self::Record) -> &str;
+    /// Whether a record read for a retry is still to be sent (otherwise its retry is dropped).
+    fn retry_still_wanted(_record: &Self::Record) -> bool {
+        true
+    }
+    /// Reads one record by id (for the retries the feed did not bring).
+    async fn read(&self, id: String) -> lightspeed_x::Result<Self::Record>;
+    /// Changed records planned and written together.
+    fn chunk_size(&self) -> usize;
+    /// Plans and writes one chunk of changed records.
+    async fn write_changes(
+        &self,
+        ctx: &mut sync_core::run::RunContext,
+        chunk: Vec<Self::Record>,
+        state: &mut Self::State,
+    ) -> Result<(), sync_core::run::FlowError>;
+}
+
+/// The one run body of the cursor flows: reads the records changed after the stored version
+/// cursor, then the run's retries the feed did not bring, hands them to the flow in chunks,
+/// and stages the version the feed reached (committed by the runner only if the run succeeds).
+pub(crate) async fn run_version_feed<F: VersionFeed>(
+    flow: &F,
+    ctx: &mut sync_core::run::RunContext,
+) -> Result<(), sync_core::run::FlowError> {
+    let mut cursor: sync_core::cursor::VersionCursor = ctx.cursor().await?.unwrap_or_default();
+    let list = flow.feed(cursor.after_number().unwrap_or(0));
+    let mut changes = Changes::new(ctx, list, F::record_id, F::retry_still_wanted, |id| {
+        flow.read(id)
+    });
+    let mut state = F::State::default();
+    while let Some(chunk) = changes.next_chunk(ctx, flow.chunk_size()).await? {
+        flow.write_changes(ctx, chunk, &mut state).await?;
+    }
+    cursor.advance(changes.reached().0.to_string());
+    ctx.stage_cursor(&cursor)?;
+    Ok(())
+}
+
 /// Records changed after a flow's stored version cursor, handed out in chunks so that a run holds
 /// one chunk at a time however many records changed: first the feed's records in feed order, then
 /// the records kept for retry that the feed did not bring (fetched one by one; one that is gone,

@@ -23,7 +23,6 @@ use serde_json::{Map, Value};
 
 use super::bc::{self, Op};
 use super::{Accounts, DEFAULT_CHUNK, ITEM_LINKS, ITEM_VARIANT_LINKS};
-use sync_core::cursor::VersionCursor;
 use sync_core::fields::Fields;
 use sync_core::key::{Key, KeyError, Keyed};
 use sync_core::mapping::{FieldMapping, FieldSource};
@@ -735,32 +734,54 @@ impl Flow for ProductsFlow {
     }
 
     async fn run(&self, ctx: &mut RunContext) -> Result<(), FlowError> {
-        let mut cursor: VersionCursor = ctx.cursor().await?.unwrap_or_default();
-        let after = cursor.after_number().unwrap_or(0);
-        let products = &self.accounts.lightspeed.products();
-        let list = products
+        super::run_version_feed(self, ctx).await
+    }
+}
+
+#[async_trait]
+impl super::VersionFeed for ProductsFlow {
+    type Record = Product;
+    type State = ();
+
+    fn feed(&self, after: i64) -> lightspeed_x::ListRequest<Product> {
+        self.accounts
+            .lightspeed
+            .products()
             .list()
             .after(after)
-            .page_size(self.options.page_size);
-        let mut changes = super::Changes::new(
-            ctx,
-            list,
-            |p: &Product| p.id.0.as_str(),
-            |_| true,
-            |id| async move { products.get(&ProductId::new(id)).await },
-        );
-        while let Some(chunk) = changes.next_chunk(ctx, self.options.chunk_size).await? {
-            let live: Vec<Product> = chunk
-                .into_iter()
-                .filter(|p| p.deleted_at.is_none())
-                .collect();
-            if !live.is_empty() {
-                self.write_chunk(ctx, live).await?;
-            }
+            .page_size(self.options.page_size)
+    }
+
+    fn record_id(p: &Product) -> &str {
+        p.id.0.as_str()
+    }
+
+    async fn read(&self, id: String) -> lightspeed_x::Result<Product> {
+        self.accounts
+            .lightspeed
+            .products()
+            .get(&ProductId::new(id))
+            .await
+    }
+
+    fn chunk_size(&self) -> usize {
+        self.options.chunk_size
+    }
+
+    async fn write_changes(
+        &self,
+        ctx: &mut RunContext,
+        chunk: Vec<Product>,
+        _: &mut (),
+    ) -> Result<(), FlowError> {
+        let live: Vec<Product> = chunk
+            .into_iter()
+            .filter(|p| p.deleted_at.is_none())
+            .collect();
+        if live.is_empty() {
+            return Ok(());
         }
-        cursor.advance(changes.reached().0.to_string());
-        ctx.stage_cursor(&cursor)?;
-        Ok(())
+        self.write_chunk(ctx, live).await
     }
 }
 
@@ -771,10 +792,10 @@ impl ProductsFlow {
         ctx: &mut RunContext,
         products: Vec<Product>,
     ) -> Result<(), FlowError> {
+        let gate = super::WriteGate::of(ctx);
         let p = prepare(&self.accounts, &self.options, products).await?;
-        if !ctx.is_dry_run() {
-            ensure_categories(&self.accounts, &p.categories).await?;
-        }
+        gate.write(|| ensure_categories(&self.accounts, &p.categories))
+            .await?;
         let Prepared {
             items,
             variants,
@@ -789,12 +810,15 @@ impl ProductsFlow {
         let variant_outcomes = ctx
             .upsert(&variant_planner, variants, &variant_target)
             .await?;
-        if !ctx.is_dry_run() {
+        let ctx = &*ctx;
+        gate.write(|| async {
             let tenant = ctx.tenant().to_owned();
             for (ns, s, t) in links(&item_members, &item_outcomes, &variant_outcomes) {
                 ctx.store().save_link(&tenant, ns, &s, &t).await?;
             }
-        }
+            Ok::<(), FlowError>(())
+        })
+        .await?;
         Ok(())
     }
 }

@@ -17,14 +17,21 @@
 //! [`SalesFlow::run_for_sales`] sends given sales only (what a `sale.update` webhook triggers),
 //! through the same steps, without moving the cursor.
 
+mod document;
+
+pub use document::{
+    ItemRef, Rejected, SaleCustomer, SaleItem, SaleReferences, SalesDocument, SalesDocumentInput,
+    build as build_document,
+};
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::str::FromStr;
 
 use async_trait::async_trait;
 use business_central::models::{SalesInvoice, SalesOrder};
 use business_central::query::Query;
-use business_central::{ItemId, ItemVariantId, WritableEntity};
-use chrono::{DateTime, NaiveDate, Utc};
+use business_central::{ItemId, ItemVariantId, PaymentTermId, WritableEntity};
+use chrono::{DateTime, Utc};
 use lightspeed_x::{
     Customer as LsCustomer, CustomerId, Product, ProductId, Sale, SaleId, SaleState, SaleStatus,
 };
@@ -36,7 +43,7 @@ use super::products::{self, ProductOptions};
 use super::{Accounts, CUSTOMER_LINKS, ITEM_LINKS, ITEM_VARIANT_LINKS};
 use sync_core::cursor::VersionCursor;
 use sync_core::fields::Fields;
-use sync_core::key::{KeyError, Keyed, OrderRef};
+use sync_core::key::{Caseless, KeyError, Keyed};
 use sync_core::run::{Flow, FlowError, RunContext};
 use sync_core::upsert::{
     Existing, OnExisting, Outcome, Planner, RecordOutcome, SourceRecord, Target, TargetError,
@@ -131,19 +138,17 @@ pub fn is_eligible(s: &Sale) -> bool {
         && s.is_closed()
 }
 
-/// A sale ready to plan: the document header as fields, the full body with lines.
+/// A sale ready to plan: the sale and its typed document.
 #[derive(Debug, Clone)]
 pub(crate) struct SaleRecord {
     sale: Sale,
-    key: Result<OrderRef, KeyError>,
-    fields: Fields,
-    body: Map<String, Value>,
+    document: SalesDocument,
 }
 
 impl Keyed for SaleRecord {
-    type Key = OrderRef;
-    fn key(&self) -> Result<OrderRef, KeyError> {
-        self.key.clone()
+    type Key = Caseless;
+    fn key(&self) -> Result<Caseless, KeyError> {
+        self.document.key.clone()
     }
 }
 impl SourceRecord for SaleRecord {
@@ -154,7 +159,7 @@ impl SourceRecord for SaleRecord {
         self.sale.updated_at
     }
     fn fields(&self) -> Fields {
-        self.fields.clone()
+        self.document.fields()
     }
 }
 
@@ -166,8 +171,9 @@ pub(crate) struct SalesTarget {
 }
 
 impl SalesTarget {
-    /// External document number -> (document id) among orders and invoices.
-    async fn existing(&self, refs: &[String]) -> Result<HashMap<String, String>, TargetError> {
+    /// External document number (compared as Business Central does, without case) -> document
+    /// id, among orders and invoices.
+    async fn existing(&self, refs: &[String]) -> Result<HashMap<Caseless, String>, TargetError> {
         let mut out = HashMap::new();
         if refs.is_empty() {
             return Ok(out);
@@ -192,13 +198,13 @@ impl SalesTarget {
         .map_err(TargetError::from_error)?;
         for o in orders {
             if let Some(id) = o.id {
-                out.entry(o.external_document_number.to_uppercase())
+                out.entry(Caseless::new(&o.external_document_number))
                     .or_insert(id.to_string());
             }
         }
         for i in invoices {
             if let Some(id) = i.id {
-                out.entry(i.external_document_number.to_uppercase())
+                out.entry(Caseless::new(&i.external_document_number))
                     .or_insert(id.to_string());
             }
         }
@@ -221,14 +227,14 @@ impl SalesTarget {
 
 #[async_trait]
 impl Target<SaleRecord> for SalesTarget {
-    async fn lookup(&self, keys: &[OrderRef]) -> Result<TargetIndex<OrderRef>, TargetError> {
+    async fn lookup(&self, keys: &[Caseless]) -> Result<TargetIndex<Caseless>, TargetError> {
         let refs: Vec<String> = keys.iter().map(|k| k.as_str().to_owned()).collect();
         let found = self.existing(&refs).await?;
         Ok(keys
             .iter()
             .filter_map(|k| {
                 found
-                    .get(&k.as_str().to_uppercase())
+                    .get(k)
                     .map(|id| (k.clone(), Existing::new(id.clone(), Fields::new())))
             })
             .collect())
@@ -243,7 +249,7 @@ impl Target<SaleRecord> for SalesTarget {
         let mut results: Vec<Option<WriteResult>> = vec![None; batch.len()];
         let mut pending: Vec<usize> = Vec::new();
         for (i, w) in batch.iter().enumerate() {
-            let body = Value::Object(w.record.body.clone());
+            let body = Value::Object(w.record.document.body());
             let checked = match self.document {
                 DocumentKind::Order => SalesOrder::check_body(&body),
                 DocumentKind::Invoice => SalesInvoice::check_body(&body),
@@ -264,7 +270,7 @@ impl Target<SaleRecord> for SalesTarget {
             let ops: Vec<Op> = pending
                 .iter()
                 .filter_map(|&i| batch.get(i))
-                .map(|w| Op::post(self.set_path(), w.record.body.clone()))
+                .map(|w| Op::post(self.set_path(), w.record.document.body()))
                 .collect();
             match bc::send(&self.accounts.business_central, ops).await {
                 Ok(sent) => {
@@ -300,7 +306,7 @@ impl Target<SaleRecord> for SalesTarget {
                     };
                     pending.retain(|&i| {
                         let Some(w) = batch.get(i) else { return false };
-                        match found.get(&w.key.as_str().to_uppercase()) {
+                        match found.get(&w.key) {
                             Some(id) => {
                                 results[i] = Some(WriteResult::ok(id.clone()));
                                 false
@@ -337,13 +343,6 @@ fn summary(v: &Value) -> Value {
         }
     }
     Value::Object(m)
-}
-
-/// Where a Lightspeed product is in Business Central.
-#[derive(Debug, Clone)]
-struct ItemRef {
-    item: ItemId,
-    variant: Option<ItemVariantId>,
 }
 
 /// The sales flow: Lightspeed sales to Business Central orders or invoices.
@@ -385,23 +384,30 @@ impl SalesFlow {
             .into_iter()
             .filter(|c| !customers::is_walk_in(c))
             .collect();
-        if !missing.is_empty() && !ctx.is_dry_run() {
+        if !missing.is_empty() {
             let store = ctx.store();
-            let p = customers::prepare(
-                &self.accounts,
-                &self.options.customers,
-                &**store,
-                &tenant,
-                missing,
-            )
-            .await?;
-            let records = p.records.clone();
-            let outcomes = upsert(&p.planner, p.records, &p.target).await?;
-            customers::save_links(&**store, &tenant, &outcomes).await?;
-            if self.options.customers.contacts {
-                customers::ensure_contacts(&self.accounts, &records, &outcomes).await?;
+            let ensured = super::WriteGate::of(ctx)
+                .write(|| async {
+                    let p = customers::prepare(
+                        &self.accounts,
+                        &self.options.customers,
+                        &**store,
+                        &tenant,
+                        missing,
+                    )
+                    .await?;
+                    let records = p.records.clone();
+                    let outcomes = upsert(&p.planner, p.records, &p.target).await?;
+                    customers::save_links(&**store, &tenant, &outcomes).await?;
+                    if self.options.customers.contacts {
+                        customers::ensure_contacts(&self.accounts, &records, &outcomes).await?;
+                    }
+                    Ok::<_, FlowError>(store.load_links(&tenant, CUSTOMER_LINKS, &keys).await?)
+                })
+                .await?;
+            if let Some(ensured) = ensured {
+                links = ensured;
             }
-            links = store.load_links(&tenant, CUSTOMER_LINKS, &keys).await?;
         }
         Ok(links)
     }
@@ -460,6 +466,7 @@ impl SalesFlow {
         ctx: &RunContext,
         ids: BTreeSet<ProductId>,
     ) -> Result<(HashMap<ProductId, ItemRef>, HashMap<ProductId, String>), FlowError> {
+        let gate = super::WriteGate::of(ctx);
         let tenant = ctx.tenant().to_owned();
         let store = ctx.store().clone();
         let keys: Vec<String> = ids.iter().map(|p| p.0.clone()).collect();
@@ -516,7 +523,7 @@ impl SalesFlow {
             products.get(&id).or_else(|| parents.get(&id)).cloned()
         };
         // Item numbers and variant codes of the unresolved products, looked up in bulk.
-        let mut wanted: HashMap<ProductId, (String, Option<String>)> = HashMap::new();
+        let mut wanted: HashMap<ProductId, (Caseless, Option<Caseless>)> = HashMap::new();
         let mut missing: HashMap<ProductId, String> = HashMap::new();
         for id in &unresolved {
             let Some(p) = products.get(id) else {
@@ -526,10 +533,13 @@ impl SalesFlow {
             let parent = parent_of(p);
             match products::item_ref(p, parent.as_ref(), mode) {
                 (Ok(n), None) => {
-                    wanted.insert(id.clone(), (n.upper().to_owned(), None));
+                    wanted.insert(id.clone(), (Caseless::new(n.as_str()), None));
                 }
                 (Ok(n), Some(Ok(code))) => {
-                    wanted.insert(id.clone(), (n.upper().to_owned(), Some(code)));
+                    wanted.insert(
+                        id.clone(),
+                        (Caseless::new(n.as_str()), Some(Caseless::new(code))),
+                    );
                 }
                 (Err(e), _) | (_, Some(Err(e))) => {
                     missing.insert(
@@ -539,7 +549,11 @@ impl SalesFlow {
                 }
             }
         }
-        let numbers: BTreeSet<String> = wanted.values().map(|(n, _)| n.clone()).collect();
+        // Sent as Business Central stores item numbers (upper case).
+        let numbers: BTreeSet<String> = wanted
+            .values()
+            .map(|(n, _)| n.folded().to_owned())
+            .collect();
         let scope = self.accounts.bc();
         let items = bc::lookup(
             &scope.items(),
@@ -548,14 +562,14 @@ impl SalesFlow {
             Query::new().select(["id", "number"]),
         )
         .await?;
-        let item_ids: HashMap<String, ItemId> = items
+        let item_ids: HashMap<Caseless, ItemId> = items
             .iter()
-            .filter_map(|i| i.id.map(|id| (i.number.to_uppercase(), id)))
+            .filter_map(|i| i.id.map(|id| (Caseless::new(&i.number), id)))
             .collect();
         let with_variants: BTreeSet<String> = wanted
             .values()
             .filter(|(_, c)| c.is_some())
-            .map(|(n, _)| n.clone())
+            .map(|(n, _)| n.folded().to_owned())
             .collect();
         let variants = if with_variants.is_empty() {
             Vec::new()
@@ -568,10 +582,10 @@ impl SalesFlow {
             )
             .await?
         };
-        let variant_ids: HashMap<(String, String), ItemVariantId> = variants
+        let variant_ids: HashMap<(Caseless, Caseless), ItemVariantId> = variants
             .iter()
             .filter_map(|v| {
-                v.id.map(|id| ((v.item_number.to_uppercase(), v.code.to_uppercase()), id))
+                v.id.map(|id| ((Caseless::new(&v.item_number), Caseless::new(&v.code)), id))
             })
             .collect();
         let mut to_create: Vec<Product> = Vec::new();
@@ -590,21 +604,11 @@ impl SalesFlow {
                             variant,
                         },
                     );
-                    if !ctx.is_dry_run() {
-                        store
-                            .save_link(&tenant, ITEM_LINKS, &id.0, &item.to_string())
-                            .await?;
-                        if let Some(v) = variant {
-                            store
-                                .save_link(&tenant, ITEM_VARIANT_LINKS, &id.0, &v.to_string())
-                                .await?;
-                        }
-                    }
                 }
                 _ => {
                     let label = match code {
                         Some(c) => format!("{number} variant {c}"),
-                        None => number.clone(),
+                        None => number.to_string(),
                     };
                     missing.insert(id.clone(), label);
                     if let Some(p) = products.get(id) {
@@ -613,18 +617,39 @@ impl SalesFlow {
                 }
             }
         }
-        if self.options.missing_items == MissingItems::Create
-            && !to_create.is_empty()
-            && !ctx.is_dry_run()
-        {
-            let outcomes = products::write_products(
-                &self.accounts,
-                &self.options.products,
-                &*store,
-                &tenant,
-                to_create,
-            )
-            .await?;
+        // The items found by number are linked for the next runs.
+        gate.write(|| async {
+            for id in &unresolved {
+                if let Some(r) = refs.get(id) {
+                    store
+                        .save_link(&tenant, ITEM_LINKS, &id.0, &r.item.to_string())
+                        .await?;
+                    if let Some(v) = r.variant {
+                        store
+                            .save_link(&tenant, ITEM_VARIANT_LINKS, &id.0, &v.to_string())
+                            .await?;
+                    }
+                }
+            }
+            Ok::<(), FlowError>(())
+        })
+        .await?;
+        let create = self.options.missing_items == MissingItems::Create && !to_create.is_empty();
+        let created = if create {
+            gate.write(|| {
+                products::write_products(
+                    &self.accounts,
+                    &self.options.products,
+                    &*store,
+                    &tenant,
+                    to_create,
+                )
+            })
+            .await?
+        } else {
+            None
+        };
+        if let Some(outcomes) = created {
             if let Some(o) = outcomes.iter().find(|o| o.outcome == Outcome::Failed) {
                 tracing::warn!(reason = ?o.reason, "an item could not be created");
             }
@@ -637,18 +662,10 @@ impl SalesFlow {
     }
 }
 
-fn local_date(at: Option<DateTime<Utc>>, tz: Option<chrono_tz::Tz>) -> Option<NaiveDate> {
-    let at = at?;
-    Some(match tz {
-        Some(tz) => at.with_timezone(&tz).date_naive(),
-        None => at.date_naive(),
-    })
-}
-
 /// What one run reads once for all its chunks: payment terms code -> id, outlet id -> time zone.
 #[derive(Default)]
-struct Lookups {
-    terms: Option<HashMap<String, String>>,
+pub(crate) struct Lookups {
+    terms: Option<HashMap<Caseless, PaymentTermId>>,
     zones: Option<HashMap<String, chrono_tz::Tz>>,
 }
 
@@ -663,25 +680,47 @@ impl Flow for SalesFlow {
     }
 
     async fn run(&self, ctx: &mut RunContext) -> Result<(), FlowError> {
-        let o = &self.options;
-        let mut cursor: VersionCursor = ctx.cursor().await?.unwrap_or_default();
-        let after = cursor.after_number().unwrap_or(0);
-        let sales_api = &self.accounts.lightspeed.sales();
-        let list = sales_api.list().after(after).page_size(o.page_size);
-        let mut changes = super::Changes::new(
-            ctx,
-            list,
-            |s: &Sale| s.id.0.as_str(),
-            is_eligible,
-            |id| async move { sales_api.get(&SaleId::new(id)).await },
-        );
-        let mut lookups = Lookups::default();
-        while let Some(chunk) = changes.next_chunk(ctx, o.chunk_size).await? {
-            self.write(ctx, chunk, &mut lookups).await?;
-        }
-        cursor.advance(changes.reached().0.to_string());
-        ctx.stage_cursor(&cursor)?;
-        Ok(())
+        super::run_version_feed(self, ctx).await
+    }
+}
+
+#[async_trait]
+impl super::VersionFeed for SalesFlow {
+    type Record = Sale;
+    type State = Lookups;
+
+    fn feed(&self, after: i64) -> lightspeed_x::ListRequest<Sale> {
+        self.accounts
+            .lightspeed
+            .sales()
+            .list()
+            .after(after)
+            .page_size(self.options.page_size)
+    }
+
+    fn record_id(s: &Sale) -> &str {
+        s.id.0.as_str()
+    }
+
+    fn retry_still_wanted(s: &Sale) -> bool {
+        is_eligible(s)
+    }
+
+    async fn read(&self, id: String) -> lightspeed_x::Result<Sale> {
+        self.accounts.lightspeed.sales().get(&SaleId::new(id)).await
+    }
+
+    fn chunk_size(&self) -> usize {
+        self.options.chunk_size
+    }
+
+    async fn write_changes(
+        &self,
+        ctx: &mut RunContext,
+        chunk: Vec<Sale>,
+        lookups: &mut Lookups,
+    ) -> Result<(), FlowError> {
+        self.write(ctx, chunk, lookups).await
     }
 }
 
@@ -723,7 +762,7 @@ impl SalesFlow {
             .iter()
             .flat_map(|s| s.line_items.iter().filter_map(|l| l.product_id.clone()))
             .collect();
-        let (items, missing) = self.items(ctx, product_ids).await?;
+        let (items, missing) = self.items(ctx, product_ids.clone()).await?;
 
         let scope = self.accounts.bc();
         if lookups.terms.is_none() {
@@ -735,7 +774,7 @@ impl SalesFlow {
                     .list_all(Query::new().select(["id", "code"]))
                     .await?
                     .into_iter()
-                    .filter_map(|t| t.id.map(|id| (t.code.to_uppercase(), id.to_string())))
+                    .filter_map(|t| t.id.map(|id| (Caseless::new(&t.code), id)))
                     .collect()
             });
         }
@@ -755,128 +794,46 @@ impl SalesFlow {
         let terms = lookups.terms.as_ref().cloned().unwrap_or_default();
         let zones = lookups.zones.as_ref().cloned().unwrap_or_default();
 
-        let (date_field, lines_field) = match o.document {
-            DocumentKind::Order => ("orderDate", "salesOrderLines"),
-            DocumentKind::Invoice => ("invoiceDate", "salesInvoiceLines"),
-        };
+        // What the write gate kept back (a dry run) is pending, not missing.
+        let kept_back = !super::WriteGate::of(ctx).is_open();
+        let sale_items: HashMap<ProductId, SaleItem> = product_ids
+            .into_iter()
+            .map(|pid| {
+                let item = match (items.get(&pid), missing.get(&pid)) {
+                    (Some(r), _) => SaleItem::Found(*r),
+                    _ if kept_back => SaleItem::Pending,
+                    (None, Some(label)) => SaleItem::Missing(label.clone()),
+                    (None, None) => SaleItem::Missing(pid.0.clone()),
+                };
+                (pid, item)
+            })
+            .collect();
         let mut records = Vec::new();
         for s in sales {
-            let id = s.id.0.clone();
-            let ext = format!(
-                "{}{}",
-                o.external_document_prefix,
-                s.invoice_number.as_deref().unwrap_or("").trim()
-            );
-            let key = if s
-                .invoice_number
-                .as_deref()
-                .is_none_or(|n| n.trim().is_empty())
-            {
-                Err(KeyError::Missing)
-            } else if ext.chars().count() > 35 {
-                Err(KeyError::Invalid(format!(
-                    "external document number `{ext}` is longer than 35 characters"
-                )))
-            } else {
-                OrderRef::parse(&ext)
+            let customer = match &s.customer_id {
+                None => SaleCustomer::None,
+                Some(c) => match customers.get(&c.0).and_then(|id| id.parse().ok()) {
+                    Some(id) => SaleCustomer::Linked(id),
+                    None if kept_back => SaleCustomer::Pending,
+                    None => SaleCustomer::Unmatched,
+                },
             };
-            let mut fields = Fields::new().with("externalDocumentNumber", ext.as_str());
-            let mut body = Map::new();
-            body.insert("externalDocumentNumber".into(), Value::String(ext.clone()));
-            let customer = s.customer_id.as_ref().and_then(|c| customers.get(&c.0));
-            let walk_in = s.customer_id.is_none() || customer.is_none() && !ctx.is_dry_run();
-            match (customer, &o.default_customer_number) {
-                (Some(c), _) => {
-                    fields.insert("customerId", c.as_str());
-                    body.insert("customerId".into(), Value::String(c.clone()));
-                }
-                (None, Some(default)) if walk_in => {
-                    fields.insert("customerNumber", default.as_str());
-                    body.insert("customerNumber".into(), Value::String(default.clone()));
-                }
-                (None, _) if ctx.is_dry_run() && s.customer_id.is_some() => {
-                    fields.insert("customerId", "(ensured on a real run)");
-                }
-                (None, _) => {
-                    early.push(RecordOutcome::failed(id, match s.customer_id {
-                        None => "the sale has no customer and no default customer is configured".to_owned(),
-                        Some(_) => "the sale's customer cannot be matched (no usable e-mail address, no stored link) and no default customer is configured".to_owned(),
-                    }));
-                    continue;
-                }
-            }
-            if let Some(d) = local_date(
-                s.sale_date.or(s.created_at),
-                s.outlet_id.as_ref().and_then(|o| zones.get(&o.0)).copied(),
-            ) {
-                fields.insert(date_field, d);
-                body.insert(date_field.into(), Value::String(d.to_string()));
-                body.insert("postingDate".into(), Value::String(d.to_string()));
-            }
-            if let Some(code) = s
-                .payments
-                .first()
-                .and_then(|p| p.name.as_deref())
-                .and_then(|n| o.payment_terms.get(n))
-            {
-                match terms.get(&code.to_uppercase()) {
-                    Some(tid) => {
-                        fields.insert("paymentTermsId", tid.as_str());
-                        body.insert("paymentTermsId".into(), Value::String(tid.clone()));
+            let refs = SaleReferences {
+                customer,
+                items: &sale_items,
+                payment_terms: &terms,
+                time_zone: s.outlet_id.as_ref().and_then(|o| zones.get(&o.0)).copied(),
+            };
+            match build_document(&s, &refs, o) {
+                Ok(document) => records.push(SaleRecord { sale: s, document }),
+                Err(rejected) => {
+                    let mut outcome = RecordOutcome::failed(s.id.0.clone(), rejected.reason);
+                    if let Some(fields) = rejected.fields {
+                        outcome = outcome.with_source(fields.to_json());
                     }
-                    None => {
-                        early.push(RecordOutcome::failed(
-                            id,
-                            format!("payment terms `{code}` do not exist in Business Central"),
-                        ));
-                        continue;
-                    }
+                    early.push(outcome);
                 }
             }
-            let mut lines = Vec::new();
-            let mut absent: Vec<String> = Vec::new();
-            let mut total = rust_decimal::Decimal::ZERO;
-            for l in &s.line_items {
-                let Some(pid) = &l.product_id else { continue };
-                if matches!(l.status, Some(lightspeed_x::LineItemStatus::Voided)) {
-                    continue;
-                }
-                let Some(r) = items.get(pid) else {
-                    absent.push(missing.get(pid).cloned().unwrap_or_else(|| pid.0.clone()));
-                    continue;
-                };
-                let mut line = Map::new();
-                line.insert("lineType".into(), Value::String("Item".into()));
-                line.insert("itemId".into(), Value::String(r.item.to_string()));
-                if let Some(v) = r.variant {
-                    line.insert("itemVariantId".into(), Value::String(v.to_string()));
-                }
-                line.insert("quantity".into(), bc::field_to_json(&l.quantity.into()));
-                line.insert("unitPrice".into(), bc::field_to_json(&l.price.into()));
-                total += l.price_total;
-                lines.push(Value::Object(line));
-            }
-            if !absent.is_empty() && !ctx.is_dry_run() {
-                absent.sort();
-                absent.dedup();
-                early.push(
-                    RecordOutcome::failed(
-                        id,
-                        format!("items missing in Business Central: {}", absent.join(", ")),
-                    )
-                    .with_source(fields.to_json()),
-                );
-                continue;
-            }
-            fields.insert("lines", rust_decimal::Decimal::from(lines.len()));
-            fields.insert("totalExcludingTax", total);
-            body.insert(lines_field.into(), Value::Array(lines));
-            records.push(SaleRecord {
-                sale: s,
-                key,
-                fields,
-                body,
-            });
         }
         ctx.record(&early).await?;
         let planner = Planner::new().on_existing(OnExisting::Skip);

@@ -26,6 +26,7 @@ use rust_decimal::Decimal;
 use super::Accounts;
 use super::products::ItemNumber;
 use sync_core::fields::Fields;
+use sync_core::key::Caseless;
 use sync_core::key::{KeyError, Keyed};
 use sync_core::mapping::FieldMapping;
 use sync_core::run::{Flow, FlowError, RunContext};
@@ -91,7 +92,7 @@ pub(crate) struct InventoryTarget {
     accounts: Accounts,
     outlet: OutletId,
     /// SKU (upper-cased) -> product id and current level.
-    products: HashMap<String, (ProductId, Decimal)>,
+    products: HashMap<Caseless, (ProductId, Decimal)>,
     concurrency: usize,
 }
 
@@ -101,12 +102,14 @@ impl Target<StockRecord> for InventoryTarget {
         Ok(keys
             .iter()
             .filter_map(|k| {
-                self.products.get(k.upper()).map(|(id, level)| {
-                    (
-                        k.clone(),
-                        Existing::new(id.0.clone(), Fields::new().with("quantity", *level)),
-                    )
-                })
+                self.products
+                    .get(&Caseless::new(k.as_str()))
+                    .map(|(id, level)| {
+                        (
+                            k.clone(),
+                            Existing::new(id.0.clone(), Fields::new().with("quantity", *level)),
+                        )
+                    })
             })
             .collect())
     }
@@ -184,11 +187,20 @@ impl StockFlow {
 
 /// Open (not yet shipped) quantities per item number (upper-cased).
 pub fn reservations(orders: &[SalesOrder]) -> BTreeMap<String, Decimal> {
-    let mut out: BTreeMap<String, Decimal> = BTreeMap::new();
+    reserved_by_number(orders)
+        .into_iter()
+        .map(|(n, q)| (n.folded().to_owned(), q))
+        .collect()
+}
+
+/// Open (not yet shipped) quantities per item number (compared without case, as Business
+/// Central compares item numbers).
+fn reserved_by_number(orders: &[SalesOrder]) -> BTreeMap<Caseless, Decimal> {
+    let mut out: BTreeMap<Caseless, Decimal> = BTreeMap::new();
     for o in orders {
         for l in o.sales_order_lines.iter().flatten() {
             if l.line_type == LineType::Item && !l.line_object_number.is_empty() {
-                *out.entry(l.line_object_number.to_uppercase()).or_default() +=
+                *out.entry(Caseless::new(&l.line_object_number)).or_default() +=
                     l.outstanding_quantity();
             }
         }
@@ -224,14 +236,14 @@ impl Flow for StockFlow {
                 ]),
             ))
             .await?;
-        let with_variants: BTreeSet<String> = scope
+        let with_variants: BTreeSet<Caseless> = scope
             .item_variants()
             .list_all(Query::new().select(["id", "itemNumber"]))
             .await?
             .into_iter()
-            .map(|v| v.item_number.to_uppercase())
+            .map(|v| Caseless::new(&v.item_number))
             .collect();
-        let reserved = reservations(&orders);
+        let reserved = reserved_by_number(&orders);
 
         let ls = &self.accounts.lightspeed;
         let products: Vec<Product> = ls
@@ -272,8 +284,8 @@ impl Flow for StockFlow {
 struct StockData {
     outlet: OutletId,
     items: Vec<Item>,
-    reserved: BTreeMap<String, Decimal>,
-    with_variants: BTreeSet<String>,
+    reserved: BTreeMap<Caseless, Decimal>,
+    with_variants: BTreeSet<Caseless>,
     products: Vec<Product>,
     levels: HashMap<ProductId, Decimal>,
 }
@@ -290,13 +302,13 @@ impl StockFlow {
             products,
             levels,
         } = data;
-        let mut by_sku: HashMap<String, (ProductId, Decimal)> = HashMap::new();
-        let mut unmanaged: BTreeSet<String> = BTreeSet::new();
+        let mut by_sku: HashMap<Caseless, (ProductId, Decimal)> = HashMap::new();
+        let mut unmanaged: BTreeSet<Caseless> = BTreeSet::new();
         for p in products.iter().filter(|p| p.deleted_at.is_none()) {
             let Some(sku) = p.sku.as_deref().map(str::trim).filter(|s| !s.is_empty()) else {
                 continue;
             };
-            let sku = sku.to_uppercase();
+            let sku = Caseless::new(sku);
             if !self.options.policy.is_managed(p.has_inventory) {
                 unmanaged.insert(sku.clone());
             }
@@ -307,7 +319,7 @@ impl StockFlow {
         let mut records = Vec::new();
         let mut notes = Vec::new();
         for item in items.iter().filter(|i| i.r#type == ItemType::Inventory) {
-            let upper = item.number.to_uppercase();
+            let upper = Caseless::new(&item.number);
             let level = StockLevel::new(
                 item.inventory,
                 reserved.get(&upper).copied().unwrap_or_default(),
@@ -388,7 +400,11 @@ impl StockFlow {
                     .await?,
             );
         }
-        numbers.retain(|n| !found.iter().any(|i| i.number.eq_ignore_ascii_case(n)));
+        numbers.retain(|n| {
+            !found
+                .iter()
+                .any(|i| Caseless::new(&i.number) == Caseless::new(n))
+        });
         if !numbers.is_empty() {
             found.extend(
                 scope
@@ -401,11 +417,11 @@ impl StockFlow {
             return Ok(());
         }
         let wanted: BTreeSet<String> = found.iter().map(|i| i.number.clone()).collect();
-        let mut reserved: BTreeMap<String, Decimal> = BTreeMap::new();
+        let mut reserved: BTreeMap<Caseless, Decimal> = BTreeMap::new();
         for (number, quantity) in scope.open_order_quantities().await? {
-            *reserved.entry(number.to_uppercase()).or_default() += quantity;
+            *reserved.entry(Caseless::new(number)).or_default() += quantity;
         }
-        let with_variants: BTreeSet<String> = scope
+        let with_variants: BTreeSet<Caseless> = scope
             .item_variants()
             .lookup(
                 "itemNumber",
@@ -415,7 +431,7 @@ impl StockFlow {
             )
             .await?
             .into_iter()
-            .map(|v| v.item_number.to_uppercase())
+            .map(|v| Caseless::new(&v.item_number))
             .collect();
         let ls = &self.accounts.lightspeed;
         let mut products: Vec<Product> = Vec::new();
@@ -425,7 +441,7 @@ impl StockFlow {
                 let same = p
                     .sku
                     .as_deref()
-                    .is_some_and(|s| s.trim().eq_ignore_ascii_case(number.trim()));
+                    .is_some_and(|s| Caseless::new(s) == Caseless::new(number));
                 if !same || p.deleted_at.is_some() {
                     continue;
                 }
