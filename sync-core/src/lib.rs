@@ -7,7 +7,7 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`key`] | [`Email`](key::Email), [`Sku`](key::Sku), [`OrderRef`](key::OrderRef), the [`Keyed`](key::Keyed) trait, duplicates |
+//! | [`key`] | [`Email`](key::Email), [`Sku`](key::Sku), [`OrderRef`](key::OrderRef), [`Caseless`](key::Caseless) (compared without case, as Business Central does), the [`Keyed`](key::Keyed) trait, duplicates |
 //! | [`fields`] | field values compared as targets compare them (trimmed text, decimals by value) |
 //! | [`mapping`] | default field mappings, overridable field by field |
 //! | [`upsert`] | pure, deterministic plans (create / update / unchanged / skip / error) and their application through a [`Target`](upsert::Target) |
